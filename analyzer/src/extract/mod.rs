@@ -1,0 +1,274 @@
+//! Extraction: one module per artifact format, each turning an artifact's content into
+//! [`Fact`]s with evidence.
+//!
+//! Prose formats (chat threads, Confluence pages, Markdown, transcripts) are first read into a
+//! [`doc::Doc`] and then analyzed by [`prose`], so that every prose format is understood the
+//! same way. Structured formats (Terraform, Kubernetes, compose, OpenAPI, manifests) state
+//! entities and settings outright and produce facts directly; their comments go through the
+//! prose analyzer too.
+
+pub mod code;
+pub mod confluence;
+pub mod doc;
+pub mod manifests;
+pub mod markdown;
+pub mod mermaid;
+pub mod openapi;
+pub mod prose;
+pub mod slack;
+pub mod sql;
+pub mod terraform;
+pub mod transcript;
+pub mod yaml;
+
+use phiflow_pipeline::event::CHAT_THREAD_MEDIA_TYPE;
+use phiflow_pipeline::ArtifactEvent;
+
+use crate::catalog::Catalog;
+use crate::mask::mask;
+use crate::model::{EntityKind, EntityRef, Evidence, Fact};
+use crate::text::clip;
+
+/// The formats phiflow reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    ChatThread,
+    ConfluenceStorage,
+    ConfluenceJson,
+    Markdown,
+    Html,
+    WebVtt,
+    Srt,
+    OpenApi,
+    Compose,
+    Kubernetes,
+    YamlConfig,
+    JsonConfig,
+    Terraform,
+    PackageJson,
+    Requirements,
+    DotEnv,
+    Sql,
+    Mermaid,
+    Notebook,
+    Source,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::ChatThread => "chat-thread",
+            Format::ConfluenceStorage => "confluence-storage",
+            Format::ConfluenceJson => "confluence-json",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+            Format::WebVtt => "webvtt",
+            Format::Srt => "srt",
+            Format::OpenApi => "openapi",
+            Format::Compose => "docker-compose",
+            Format::Kubernetes => "kubernetes",
+            Format::YamlConfig => "yaml-config",
+            Format::JsonConfig => "json-config",
+            Format::Terraform => "terraform",
+            Format::PackageJson => "package-json",
+            Format::Requirements => "requirements-txt",
+            Format::DotEnv => "dotenv",
+            Format::Sql => "sql",
+            Format::Mermaid => "mermaid",
+            Format::Notebook => "jupyter-notebook",
+            Format::Source => "source",
+        }
+    }
+
+    /// Code and infrastructure, as opposed to design documents.
+    pub fn is_implementation(self) -> bool {
+        !matches!(
+            self,
+            Format::ChatThread
+                | Format::ConfluenceStorage
+                | Format::ConfluenceJson
+                | Format::Markdown
+                | Format::Html
+                | Format::WebVtt
+                | Format::Srt
+                | Format::Mermaid
+        )
+    }
+}
+
+/// Why an artifact yielded no facts.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExtractError {
+    /// phiflow does not read this format (yet); the artifact is listed as skipped.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The artifact claims a format but its content does not parse.
+    #[error("{format} parse error: {message}")]
+    Malformed { format: &'static str, message: String },
+}
+
+impl ExtractError {
+    pub fn malformed(format: Format, message: impl ToString) -> Self {
+        ExtractError::Malformed { format: format.as_str(), message: message.to_string() }
+    }
+}
+
+/// What extraction works with: the catalog and the artifact, and how to cite it.
+pub struct Ctx<'a> {
+    pub catalog: &'a Catalog,
+    pub artifact: &'a ArtifactEvent,
+    pub text: &'a str,
+    pub format: Format,
+    /// The component the artifact belongs to (repository or system), used as the sender of
+    /// flows whose source the artifact does not name.
+    pub component: EntityRef,
+}
+
+/// Longest excerpt kept as evidence, in characters.
+pub const EXCERPT_CHARS: usize = 240;
+
+impl Ctx<'_> {
+    /// Evidence at `line` of this artifact with a masked excerpt of `excerpt`.
+    pub fn evidence(&self, line: Option<u32>, excerpt: &str) -> Evidence {
+        self.evidence_in(None, line, excerpt)
+    }
+
+    /// Evidence in another file of the same artifact (a chat message's day file).
+    pub fn evidence_in(&self, file: Option<&str>, line: Option<u32>, excerpt: &str) -> Evidence {
+        Evidence {
+            artifact_id: self.artifact.id.clone(),
+            revision: self.artifact.revision.clone(),
+            path: file.unwrap_or(&self.artifact.path).to_string(),
+            uri: self.artifact.uri.clone(),
+            line,
+            excerpt: mask(&clip(excerpt, EXCERPT_CHARS)),
+            implementation: self.format.is_implementation(),
+        }
+    }
+
+    /// Evidence at the first line containing `needle` (searching from line 1).
+    pub fn evidence_for(&self, needle: &str, excerpt: &str) -> Evidence {
+        let line = crate::text::find_line(self.text, needle, 1);
+        self.evidence(line, excerpt)
+    }
+
+    /// The text of line `line` (1-based), trimmed.
+    pub fn line_text(&self, line: u32) -> &str {
+        self.text.lines().nth(line.saturating_sub(1) as usize).unwrap_or("").trim()
+    }
+}
+
+/// Work out an artifact's format from its media type, path and content.
+pub fn detect(artifact: &ArtifactEvent, text: &str) -> Result<Format, ExtractError> {
+    if artifact.media_type.as_deref() == Some(CHAT_THREAD_MEDIA_TYPE) {
+        return Ok(Format::ChatThread);
+    }
+    let path = artifact.path.to_lowercase();
+    let name = path.rsplit('/').next().unwrap_or(&path);
+    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    let format = match ext {
+        "xhtml" => Format::ConfluenceStorage,
+        "md" | "markdown" | "txt" | "rst" | "adoc" | "text" => markdown_or_requirements(name),
+        "html" | "htm" => Format::Html,
+        "vtt" => Format::WebVtt,
+        "srt" => Format::Srt,
+        "tf" | "tfvars" | "hcl" => Format::Terraform,
+        "sql" | "ddl" => Format::Sql,
+        "mmd" | "mermaid" => Format::Mermaid,
+        "ipynb" => Format::Notebook,
+        "yaml" | "yml" => yaml_kind(name, text),
+        "json" => json_kind(name, text),
+        "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "py" | "java" | "kt" | "go" | "rb"
+        | "cs" => Format::Source,
+        _ if name.starts_with(".env") || name.ends_with(".env") => Format::DotEnv,
+        _ if name.starts_with("readme") || name == "license" => Format::Markdown,
+        _ => return Err(ExtractError::Unsupported(unsupported_reason(ext))),
+    };
+    Ok(format)
+}
+
+fn unsupported_reason(ext: &str) -> String {
+    if ext.is_empty() {
+        "unsupported format: file has no extension phiflow reads".to_string()
+    } else {
+        format!("unsupported format: .{ext} files are not read yet")
+    }
+}
+
+fn markdown_or_requirements(name: &str) -> Format {
+    if name.starts_with("requirements") && name.ends_with(".txt") {
+        Format::Requirements
+    } else {
+        Format::Markdown
+    }
+}
+
+fn yaml_kind(name: &str, text: &str) -> Format {
+    let has_top = |key: &str| text.lines().any(|l| l.starts_with(key));
+    if has_top("openapi:") || has_top("swagger:") {
+        Format::OpenApi
+    } else if name.contains("compose") && has_top("services:") {
+        Format::Compose
+    } else if has_top("apiVersion:") && has_top("kind:") {
+        Format::Kubernetes
+    } else {
+        Format::YamlConfig
+    }
+}
+
+fn json_kind(name: &str, text: &str) -> Format {
+    if name == "package.json" {
+        return Format::PackageJson;
+    }
+    let head: String = text.chars().take(4000).collect();
+    if head.contains("\"openapi\"") || head.contains("\"swagger\"") {
+        Format::OpenApi
+    } else if head.contains("\"body\"") && text.contains("\"storage\"") && text.contains("\"title\"")
+    {
+        Format::ConfluenceJson
+    } else {
+        Format::JsonConfig
+    }
+}
+
+/// Extract the facts of one artifact revision.
+pub fn extract(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
+    let facts = match ctx.format {
+        Format::ChatThread => prose::analyze(ctx, &slack::read(ctx)?),
+        Format::ConfluenceStorage => prose::analyze(ctx, &confluence::read_storage(ctx.text)?),
+        Format::ConfluenceJson => prose::analyze(ctx, &confluence::read_json(ctx.text)?),
+        Format::Markdown => prose::analyze(ctx, &markdown::read(ctx.text)),
+        Format::Html => prose::analyze(ctx, &markdown::read_html(ctx.text)?),
+        Format::WebVtt | Format::Srt => prose::analyze(ctx, &transcript::read(ctx.text)),
+        Format::Mermaid => mermaid::extract(ctx),
+        Format::OpenApi => openapi::extract(ctx)?,
+        Format::Compose => yaml::extract_compose(ctx)?,
+        Format::Kubernetes => yaml::extract_kubernetes(ctx)?,
+        Format::YamlConfig => yaml::extract_config(ctx)?,
+        Format::JsonConfig => yaml::extract_json_config(ctx)?,
+        Format::Terraform => terraform::extract(ctx)?,
+        Format::PackageJson => manifests::package_json(ctx)?,
+        Format::Requirements => manifests::requirements(ctx),
+        Format::DotEnv => manifests::dotenv(ctx),
+        Format::Sql => sql::extract(ctx),
+        Format::Notebook => code::notebook(ctx)?,
+        Format::Source => code::extract(ctx),
+    };
+    Ok(facts)
+}
+
+/// The component an artifact belongs to: the repository folder for files under `github/<repo>/`
+/// or a folder with a manifest, else the system.
+pub fn component_for(path: &str, system_name: &str) -> EntityRef {
+    let parts: Vec<&str> = path.split('/').collect();
+    let repo = match parts.as_slice() {
+        ["github", repo, _, ..] => Some(*repo),
+        [repo, _, ..] if !matches!(*repo, "slack" | "confluence" | "gdrive" | "docs") => Some(*repo),
+        _ => None,
+    };
+    match repo {
+        Some(r) => EntityRef::new(r, EntityKind::Service),
+        None => EntityRef::new(system_name, EntityKind::Service),
+    }
+}

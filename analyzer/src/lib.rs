@@ -1,0 +1,6 @@
+//! phiflow's analyzer.
+pub mod catalog;
+pub mod extract;
+pub mod mask;
+pub mod model;
+pub mod text;

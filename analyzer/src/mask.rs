@@ -1,0 +1,78 @@
+//! Masking of concrete identifiers in excerpts. phiflow quotes the documents it reads so a
+//! finding can show its evidence; the quotes must never carry the PHI they are about. SSNs,
+//! email addresses, phone numbers, MRN-like values, long digit runs and dates near birth words
+//! are replaced by a bracketed type name.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+struct Patterns {
+    ssn: Regex,
+    email: Regex,
+    phone: Regex,
+    mrn: Regex,
+    digits: Regex,
+    date: Regex,
+    birth_context: Regex,
+}
+
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
+    P.get_or_init(|| Patterns {
+        ssn: Regex::new(r"\b\d{3}-\d{2}-\d{4}\b").expect("ssn pattern"),
+        email: Regex::new(r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b").expect("email"),
+        phone: Regex::new(r"(?:\+?1[ .-]?)?(?:\(\d{3}\)\s?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b")
+            .expect("phone pattern"),
+        mrn: Regex::new(r"(?i)\b(mrn|medical record (?:number|no\.?)|nhs (?:number|no\.?)|member id|ssn)(\s*[:#=]?\s*)([A-Z0-9][A-Z0-9-]{3,})")
+            .expect("mrn pattern"),
+        digits: Regex::new(r"\b\d{9,}\b").expect("digits pattern"),
+        date: Regex::new(r"\b(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})\b").expect("date"),
+        birth_context: Regex::new(r"(?i)\b(dob|birth|born|birthdate|deceased|died)")
+            .expect("birth pattern"),
+    })
+}
+
+/// Mask concrete identifiers in `text`.
+pub fn mask(text: &str) -> String {
+    let p = patterns();
+    let mut out = p.ssn.replace_all(text, "[SSN]").into_owned();
+    out = p.email.replace_all(&out, "[EMAIL]").into_owned();
+    out = p.phone.replace_all(&out, "[PHONE]").into_owned();
+    out = p
+        .mrn
+        .replace_all(&out, |c: &regex::Captures| {
+            let value = &c[3];
+            if value.chars().any(|ch| ch.is_ascii_digit()) {
+                format!("{}{}[ID]", &c[1], &c[2])
+            } else {
+                c[0].to_string()
+            }
+        })
+        .into_owned();
+    out = p.digits.replace_all(&out, "[NUMBER]").into_owned();
+    if p.birth_context.is_match(&out) {
+        out = p.date.replace_all(&out, "[DATE]").into_owned();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn masks_each_identifier_kind() {
+        let got = mask("Jane, DOB 1984-03-02, SSN 123-45-6789, jane@x.example, (608) 555-0177, MRN: A1234567");
+        assert!(!got.contains("1984-03-02"), "{got}");
+        assert!(!got.contains("123-45-6789"), "{got}");
+        assert!(!got.contains("jane@x.example"), "{got}");
+        assert!(!got.contains("555-0177"), "{got}");
+        assert!(!got.contains("A1234567"), "{got}");
+    }
+
+    #[test]
+    fn leaves_ordinary_dates_and_words_alone() {
+        assert_eq!(mask("Rollout on 2026-10-13 for the mrn field"), "Rollout on 2026-10-13 for the mrn field");
+    }
+}
