@@ -1,1 +1,189 @@
-fn main() {}
+//! The `phiflow` command: runs phiflow's parts in one process.
+//!
+//! ```text
+//! phiflow scan PATH [--config phiflow.toml] [--format table|json|markdown] [--output FILE]
+//! ```
+//!
+//! `scan` reads a folder (a checkout, a Slack export, exported pages) through the files
+//! connector, publishes each artifact on the embedded bus, lets the analyzer consume them, and
+//! prints the findings. Logs go to stderr (`PHIFLOW_LOG=debug` for more); they carry ids and
+//! counts, never document content.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use phiflow_analyzer::emit::{self, ErrorRecord, ScanReport, SkippedRecord};
+use phiflow_analyzer::Analyzer;
+use phiflow_connector_files::FilesConnector;
+use phiflow_pipeline::{topics, ArtifactEvent, Config, EmbeddedBus};
+
+#[derive(Parser)]
+#[command(name = "phiflow", version, about = "Find where PHI flows in design documents and check it against HIPAA")]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan a folder of artifacts and report PHI risks.
+    Scan(ScanArgs),
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// Folder (or single file, or Slack export .zip) to scan.
+    path: PathBuf,
+    /// Config file; defaults to PATH/phiflow.toml when that exists.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the report to this file instead of stdout.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Exit with status 3 when a finding reaches this severity.
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// Exit status when `--fail-on` is met.
+const EXIT_FINDINGS: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        Command::Scan(args) => scan(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("phiflow: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PHIFLOW_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn load_config(args: &ScanArgs) -> Result<(Config, Option<PathBuf>)> {
+    let implicit = args.path.join("phiflow.toml");
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None if implicit.is_file() => Some(implicit),
+        None => None,
+    };
+    match path {
+        Some(p) => Ok((Config::load(&p)?, Some(p))),
+        None => Ok((Config::default(), None)),
+    }
+}
+
+fn scan(args: &ScanArgs) -> Result<ExitCode> {
+    let (config, config_path) = load_config(args)?;
+    let report = run_scan(&args.path, config, config_path.as_deref())?;
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Table => emit::table::render(&report),
+        Format::Markdown => emit::markdown::render(&report),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write report to {}", path.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes()).context("cannot write to stdout")?,
+    }
+    Ok(exit_code(&report, args.fail_on))
+}
+
+/// Connector → embedded bus → analyzer, the same path the services take over Kafka.
+fn run_scan(root: &Path, config: Config, config_path: Option<&Path>) -> Result<ScanReport> {
+    let bus = EmbeddedBus::new();
+    let artifacts_rx = bus.subscribe(topics::ARTIFACTS);
+    let connector = FilesConnector::new(root, config.system_router());
+    let own_config = config_path.and_then(|p| p.strip_prefix(root).ok()).map(path_string);
+
+    let mut publish_errors = Vec::new();
+    let files = connector
+        .scan(&mut |event: ArtifactEvent| {
+            if own_config.as_deref() == Some(event.path.as_str()) {
+                return;
+            }
+            if let Err(e) = bus.publish_artifact(&event) {
+                publish_errors.push(ErrorRecord { path: event.path.clone(), artifact: Some(event.id.clone()), error: e.to_string() });
+            }
+        })
+        .with_context(|| format!("cannot scan {}", root.display()))?;
+    tracing::info!(published = files.published, skipped = files.skipped.len(), errors = files.errors.len(), "files connector done");
+
+    let mut analyzer = Analyzer::new(config);
+    let mut errors = publish_errors;
+    for envelope in artifacts_rx.try_iter() {
+        let Some(payload) = envelope.payload else { continue };
+        match serde_json::from_slice::<ArtifactEvent>(&payload) {
+            Ok(event) => {
+                analyzer.process(&event);
+            }
+            Err(e) => errors.push(ErrorRecord { path: envelope.key.clone(), artifact: Some(envelope.key), error: format!("undecodable artifact event: {e}") }),
+        }
+    }
+    let skipped = files.skipped.into_iter().map(|s| SkippedRecord { path: s.path, reason: s.reason }).collect();
+    errors.extend(files.errors.into_iter().map(|e| ErrorRecord { path: e.path, artifact: None, error: e.reason }));
+    Ok(ScanReport::build(&analyzer, skipped, errors))
+}
+
+fn path_string(p: &Path) -> String {
+    p.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+fn exit_code(report: &ScanReport, fail_on: Option<FailOn>) -> ExitCode {
+    use phiflow_analyzer::findings::Severity;
+    let Some(threshold) = fail_on else { return ExitCode::SUCCESS };
+    let min = match threshold {
+        FailOn::Low => Severity::Low,
+        FailOn::Medium => Severity::Medium,
+        FailOn::High => Severity::High,
+        FailOn::Critical => Severity::Critical,
+    };
+    if report.findings.iter().any(|f| f.severity >= min) {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

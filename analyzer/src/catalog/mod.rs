@@ -387,20 +387,26 @@ impl Catalog {
     /// The vendor an environment variable name configures (`SENTRY_DSN`, `VITE_FULLSTORY_ORG_ID`).
     pub fn vendor_by_env(&self, var: &str) -> Option<usize> {
         let upper = var.to_uppercase();
-        let mut best: Option<(usize, usize)> = None;
+        // The match that starts first wins, then the longest: AZURE_OPENAI_API_KEY is Azure
+        // OpenAI even though it also contains OPENAI_API_KEY.
+        let mut best: Option<(usize, usize, usize)> = None;
         for (i, v) in self.vendors.iter().enumerate() {
             for key in &v.env {
-                let hit = if key.ends_with('_') {
-                    upper.starts_with(key.as_str())
+                let at = if key.ends_with('_') {
+                    upper.starts_with(key.as_str()).then_some(0)
                 } else {
-                    upper.contains(key.as_str())
+                    upper.find(key.as_str())
                 };
-                if hit && best.is_none_or(|(_, len)| key.len() > len) {
-                    best = Some((i, key.len()));
+                let Some(at) = at else { continue };
+                let better = best.is_none_or(|(_, b_at, b_len)| {
+                    at < b_at || (at == b_at && key.len() > b_len)
+                });
+                if better {
+                    best = Some((i, at, key.len()));
                 }
             }
         }
-        best.map(|(i, _)| i)
+        best.map(|(i, _, _)| i)
     }
 
     /// The vendor that serves `host` (exact domain or a subdomain of it).
@@ -523,6 +529,8 @@ mod tests {
         assert_eq!(ids, ["openai", "azure-openai"]);
         assert_eq!(c.vendors[c.vendor_by_package("@fullstory/browser").unwrap()].id, "fullstory");
         assert_eq!(c.vendors[c.vendor_by_env("VITE_FULLSTORY_ORG_ID").unwrap()].id, "fullstory");
+        assert_eq!(c.vendors[c.vendor_by_env("AZURE_OPENAI_API_KEY").unwrap()].id, "azure-openai");
+        assert_eq!(c.vendors[c.vendor_by_env("OPENAI_API_KEY").unwrap()].id, "openai");
         assert_eq!(c.vendors[c.vendor_by_host("o1.ingest.sentry.io").unwrap()].id, "sentry");
     }
 }

@@ -10,6 +10,10 @@ use super::{ExtractError, Format};
 /// Read Markdown (or plain text) into blocks: ATX headings, list items, table rows, fenced code
 /// and paragraphs, each with its first line.
 pub fn read(text: &str) -> Doc {
+    read_with(text, true)
+}
+
+fn read_with(text: &str, merge_lines: bool) -> Doc {
     let mut b = DocBuilder::new();
     let mut para: Vec<&str> = Vec::new();
     let mut para_line = 0u32;
@@ -67,6 +71,9 @@ pub fn read(text: &str) -> Doc {
             para_line = line_no;
         }
         para.push(trimmed);
+        if !merge_lines {
+            flush(&mut b, &mut para, para_line);
+        }
     }
     if let Some((start, body)) = fence {
         b.block(BlockKind::Code, &body.join("\n"), Some(start));
@@ -130,16 +137,17 @@ pub fn read_html(html: &str) -> Result<Doc, ExtractError> {
     if !html.contains('<') {
         return Err(ExtractError::malformed(Format::Html, "no HTML markup found"));
     }
-    // Keep newlines inside removed spans so line numbers stay true.
+    // Keep newlines inside removed spans and add none, so line numbers stay true; each line
+    // of the page is then its own block.
     let keep_lines = |m: &regex::Captures| "\n".repeat(m[0].matches('\n').count());
     let text = script.replace_all(html, keep_lines);
     let text = heading.replace_all(&text, |c: &regex::Captures| {
-        format!("\n{} ", "#".repeat(c[1].parse::<usize>().unwrap_or(1)))
+        format!("{} ", "#".repeat(c[1].parse::<usize>().unwrap_or(1)))
     });
-    let text = block.replace_all(&text, "\n- ");
+    let text = block.replace_all(&text, "- ");
     let text = text.replace("</td>", " | ").replace("</th>", " | ");
     let text = tag.replace_all(&text, keep_lines);
-    Ok(read(&decode_entities(&text)))
+    Ok(read_with(&decode_entities(&text), false))
 }
 
 /// Decode the HTML and XML entities design documents use.
@@ -169,7 +177,8 @@ pub fn decode_entities(text: &str) -> String {
     out
 }
 
-fn entity(name: &str) -> Option<String> {
+/// Decode one entity by name (`amp`, `#160`, `#x41`); `None` when unknown.
+pub fn entity(name: &str) -> Option<String> {
     let c = match name {
         "amp" => "&",
         "lt" => "<",

@@ -1,0 +1,192 @@
+//! [`Analyzer`]: consumes artifact events, keeps one model per system, and evaluates the rules.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use phiflow_pipeline::config::DEFAULT_SYSTEM;
+use phiflow_pipeline::{ArtifactEvent, Config, Source};
+use serde::Serialize;
+
+use crate::catalog::Catalog;
+use crate::extract::{self, component_for, Ctx, ExtractError};
+use crate::findings::Finding;
+use crate::model::{Model, ModelView};
+use crate::rules::{self, RuleContext};
+
+/// What became of one artifact revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Analyzed,
+    Error,
+    Deleted,
+    Skipped,
+}
+
+/// The analyzer's record of an artifact's current revision.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtifactRecord {
+    pub id: String,
+    pub path: String,
+    pub source: Source,
+    pub revision: String,
+    pub system: String,
+    pub status: Status,
+    pub format: Option<&'static str>,
+    pub facts: usize,
+    pub error: Option<String>,
+}
+
+/// The result of processing one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Facts extracted; `changed` is false when the same revision was seen before.
+    Analyzed { facts: usize, changed: bool },
+    /// Not a format phiflow reads.
+    Skipped { reason: String },
+    /// The content could not be read; the model keeps the artifact's previous facts retracted.
+    Failed { error: String },
+    /// A tombstone retracted the artifact's facts.
+    Deleted,
+}
+
+/// Consumes artifact events into per-system models.
+pub struct Analyzer {
+    catalog: Catalog,
+    config: Config,
+    systems: BTreeMap<String, Model>,
+    artifacts: BTreeMap<String, ArtifactRecord>,
+}
+
+impl Analyzer {
+    pub fn new(config: Config) -> Self {
+        let mut catalog = Catalog::builtin();
+        catalog.add_declared_vendors(&config.organization.baa_signed);
+        Analyzer { catalog, config, systems: BTreeMap::new(), artifacts: BTreeMap::new() }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Process one artifact event: extract its facts and replace the artifact's previous facts
+    /// in its system's model, or retract them for a tombstone. Never panics on bad input: an
+    /// extractor that fails or panics yields [`Outcome::Failed`].
+    pub fn process(&mut self, event: &ArtifactEvent) -> Outcome {
+        let system = event.system.clone();
+        let model = self.systems.entry(system.clone()).or_default();
+        let Some(text) = event.content.as_deref() else {
+            model.retract(&event.id);
+            self.record(event, Status::Deleted, None, 0, None);
+            return Outcome::Deleted;
+        };
+
+        let format = match extract::detect(event, text) {
+            Ok(f) => f,
+            Err(e) => {
+                model.retract(&event.id);
+                self.record(event, Status::Skipped, None, 0, Some(e.to_string()));
+                return Outcome::Skipped { reason: e.to_string() };
+            }
+        };
+        let component = component_for(&event.path, &self.system_name(&system));
+        let ctx = Ctx { catalog: &self.catalog, artifact: event, text, format, component };
+        let result = catch_unwind(AssertUnwindSafe(|| extract::extract(&ctx)))
+            .unwrap_or_else(|_| Err(ExtractError::malformed(format, "internal error while reading")));
+
+        let model = self.systems.entry(system).or_default();
+        match result {
+            Ok(facts) => {
+                let n = facts.len();
+                let changed = model.apply(&event.id, &event.revision, &event.path, facts);
+                tracing::debug!(artifact = %event.id, facts = n, changed, "artifact analyzed");
+                self.record(event, Status::Analyzed, Some(format.as_str()), n, None);
+                Outcome::Analyzed { facts: n, changed }
+            }
+            Err(e) => {
+                model.retract(&event.id);
+                tracing::debug!(artifact = %event.id, format = format.as_str(), "artifact failed");
+                self.record(event, Status::Error, Some(format.as_str()), 0, Some(e.to_string()));
+                Outcome::Failed { error: e.to_string() }
+            }
+        }
+    }
+
+    fn record(
+        &mut self,
+        event: &ArtifactEvent,
+        status: Status,
+        format: Option<&'static str>,
+        facts: usize,
+        error: Option<String>,
+    ) {
+        let rec = ArtifactRecord {
+            id: event.id.clone(),
+            path: event.path.clone(),
+            source: event.source,
+            revision: event.revision.clone(),
+            system: event.system.clone(),
+            status,
+            format,
+            facts,
+            error,
+        };
+        self.artifacts.insert(event.id.clone(), rec);
+    }
+
+    /// Display name of a system: its configured name, else the organization's for the default
+    /// system, else its id.
+    pub fn system_name(&self, system: &str) -> String {
+        if let Some(name) = self.config.systems.get(system).and_then(|s| s.name.clone()) {
+            return name;
+        }
+        if system == DEFAULT_SYSTEM {
+            return self.config.organization.name.clone();
+        }
+        system.to_string()
+    }
+
+    pub fn systems(&self) -> impl Iterator<Item = (&String, &Model)> {
+        self.systems.iter()
+    }
+
+    pub fn artifacts(&self) -> impl Iterator<Item = &ArtifactRecord> {
+        self.artifacts.values()
+    }
+
+    /// The resolved model of one system.
+    pub fn view(&self, system: &str) -> Option<ModelView> {
+        self.systems.get(system).map(|m| m.view(&self.catalog))
+    }
+
+    /// Findings of every system, highest score first.
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (system, model) in &self.systems {
+            let view = model.view(&self.catalog);
+            out.extend(self.findings_for(system, &view));
+        }
+        out.sort_by(|a, b| b.score.cmp(&a.score).then(a.fingerprint.cmp(&b.fingerprint)));
+        out
+    }
+
+    /// Findings of one system's resolved model.
+    pub fn findings_for(&self, system: &str, view: &ModelView) -> Vec<Finding> {
+        let ctx = RuleContext {
+            catalog: &self.catalog,
+            view,
+            baa_signed: &self.config.organization.baa_signed,
+            system,
+        };
+        rules::evaluate(&ctx)
+    }
+
+    /// Ids of the systems that have a model.
+    pub fn system_ids(&self) -> BTreeSet<String> {
+        self.systems.keys().cloned().collect()
+    }
+}
