@@ -144,6 +144,7 @@ impl Ctx<'_> {
             line,
             excerpt: mask(&clip(excerpt, EXCERPT_CHARS)),
             implementation: self.format.is_implementation(),
+            phi_from_context: false,
         }
     }
 
@@ -258,15 +259,14 @@ pub fn extract(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
     Ok(facts)
 }
 
-/// The component an artifact belongs to: the repository folder for files under `github/<repo>/`
-/// or a folder with a manifest, else the system.
+/// The component an artifact belongs to: the repository folder for files under
+/// `github/<repo>/` (anywhere in the path), else the system.
 pub fn component_for(path: &str, system_name: &str) -> EntityRef {
     let parts: Vec<&str> = path.split('/').collect();
-    let repo = match parts.as_slice() {
-        ["github", repo, _, ..] => Some(*repo),
-        [repo, _, ..] if !matches!(*repo, "slack" | "confluence" | "gdrive" | "docs") => Some(*repo),
-        _ => None,
-    };
+    let repo = parts
+        .windows(3)
+        .find(|w| w[0] == "github")
+        .map(|w| w[1]);
     match repo {
         Some(r) => EntityRef::new(r, EntityKind::Service),
         None => EntityRef::new(system_name, EntityKind::Service),

@@ -272,8 +272,9 @@ fn vendor_flows(ctx: &Ctx, scope: &Scope, rejected: &BTreeSet<usize>, facts: &mu
             }
             let vendor = &ctx.catalog.vendors[v];
             let to = EntityRef::vendor(&vendor.id, &vendor.name);
-            let evidence = evidence(ctx, scope.block, &s.text);
+            let mut evidence = evidence(ctx, scope.block, &s.text);
             let data = if s.negated && !s.phi.is_phi() { Vec::new() } else { scope.phi_for(s) };
+            evidence.phi_from_context = !s.phi.is_phi();
             if data.is_empty() {
                 facts.push(Fact { claim: Claim::Entity(to), evidence });
                 continue;
@@ -310,7 +311,8 @@ fn signal_facts(
             if data.is_empty() || s.synthetic && signal == Signal::ProdCopy {
                 continue;
             }
-            let ev = evidence(ctx, scope.block, &s.text);
+            let mut ev = evidence(ctx, scope.block, &s.text);
+            ev.phi_from_context = !s.phi.is_phi();
             match signal {
                 Signal::FullRecord => full_record(ctx, scope, s, data, ev, facts),
                 Signal::Marketing | Signal::Deidentified if !s.phi.is_phi() => {}

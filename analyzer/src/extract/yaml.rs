@@ -1,16 +1,1458 @@
-//! YAML and JSON formats: docker-compose, Kubernetes manifests, application configs.
-use super::{Ctx, ExtractError};
-use crate::model::Fact;
+//! YAML and JSON formats: Kubernetes manifests, docker-compose files and application configs
+//! (Helm values included), and the helpers every structured extractor shares.
+//!
+//! YAML is parsed with serde_yaml_ng, which bounds recursion and alias expansion, and is turned
+//! into a `serde_json::Value` tree so that YAML and JSON are walked by the same code. Parsed
+//! trees carry no positions, so evidence lines are found again in the text: a key is looked for
+//! from the line of its parent key onward ([`Lines`]).
+//!
+//! # Shared helpers
+//!
+//! Terraform, OpenAPI, manifests and SQL use the helpers at the end of this file: [`Facts`]
+//! (facts without repeats), URL reading ([`parse_url`], [`plaintext_endpoint`]), comment and
+//! description prose ([`Note`], [`prose_facts`]) and PHI element lists ([`phi_elements`]).
 
-pub fn extract_compose(_ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
-    Ok(Vec::new())
+use std::collections::{BTreeSet, HashSet};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::doc::{sentences, BlockKind, DocBuilder};
+use super::{Ctx, ExtractError, Format};
+use crate::catalog::{PhiMention, PhiScan};
+use crate::model::{Attr, Claim, EntityKind, EntityRef, Evidence, Fact, PhiElement, Target};
+use crate::text::identifier_words;
+
+/// Deepest nesting a YAML or JSON tree is followed to.
+const MAX_DEPTH: usize = 64;
+
+/// Most tree nodes one artifact's walk visits; the rest of a larger tree is not read.
+const MAX_NODES: usize = 200_000;
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes
+// ---------------------------------------------------------------------------------------------
+
+/// Kubernetes manifests, every document of the file: workloads and the secrets, vendors and
+/// endpoints their containers use; LoadBalancer Services and Ingresses; ExternalSecrets and
+/// Secrets; ConfigMap values and comments as prose.
+pub fn extract_kubernetes(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
+    let docs = yaml_documents(ctx.text, Format::Kubernetes)?;
+    let lines = Lines::new(ctx.text);
+    let mut out = Facts::default();
+    let mut notes = yaml_comments(ctx.text);
+    for (doc, start) in &docs {
+        let obj = KubeObject { ctx, lines: &lines, doc, start: *start };
+        obj.extract(&mut out, &mut notes);
+    }
+    notes.sort_by_key(|n| n.line);
+    out.extend(prose_facts(ctx, &notes));
+    Ok(out.finish())
 }
-pub fn extract_kubernetes(_ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
-    Ok(Vec::new())
+
+/// One document of a manifest file.
+struct KubeObject<'a, 'c> {
+    ctx: &'a Ctx<'c>,
+    lines: &'a Lines<'a>,
+    doc: &'a Value,
+    start: u32,
 }
-pub fn extract_config(_ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
-    Ok(Vec::new())
+
+impl KubeObject<'_, '_> {
+    fn extract(&self, out: &mut Facts, notes: &mut Vec<Note>) {
+        let Some(kind) = self.doc.get("kind").and_then(Value::as_str) else { return };
+        let Some(name) = self.doc.pointer("/metadata/name").and_then(Value::as_str) else {
+            return;
+        };
+        let name_line = self.lines.path(&["metadata", "name"], self.start);
+        match kind {
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Pod" => {
+                self.workload(out, kind, EntityRef::new(name, EntityKind::Service), name_line)
+            }
+            "Job" | "CronJob" => {
+                self.workload(out, kind, EntityRef::new(name, EntityKind::Job), name_line)
+            }
+            "Service" => self.service(out, name),
+            "Ingress" => self.ingress(out, name, name_line),
+            "ExternalSecret" | "Secret" | "SealedSecret" => {
+                self.secret(out, kind, name, name_line)
+            }
+            "ConfigMap" => self.config_map(out, notes),
+            _ => {}
+        }
+    }
+
+    fn evidence(&self, line: Option<u32>, excerpt: &str) -> Evidence {
+        self.ctx.evidence(line, excerpt)
+    }
+
+    fn workload(&self, out: &mut Facts, kind: &str, workload: EntityRef, line: Option<u32>) {
+        let excerpt = format!("{kind} {}", workload.name);
+        out.push(Claim::Entity(workload.clone()), self.evidence(line, &excerpt));
+        let pod = match kind {
+            "Pod" => self.doc.get("spec"),
+            "CronJob" => self.doc.pointer("/spec/jobTemplate/spec/template/spec"),
+            _ => self.doc.pointer("/spec/template/spec"),
+        };
+        let Some(pod) = pod else { return };
+        for container in ["containers", "initContainers"]
+            .iter()
+            .filter_map(|k| pod.get(k).and_then(Value::as_array))
+            .flatten()
+        {
+            self.container(out, &workload, container);
+        }
+        for volume in pod.get("volumes").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(secret) = volume.pointer("/secret/secretName").and_then(Value::as_str) {
+                self.uses_secret(out, &workload, secret, "secretName");
+            }
+        }
+    }
+
+    fn container(&self, out: &mut Facts, workload: &EntityRef, container: &Value) {
+        for env in container.get("env").and_then(Value::as_array).into_iter().flatten() {
+            let Some(var) = env.get("name").and_then(Value::as_str) else { continue };
+            if let Some(secret) =
+                env.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str)
+            {
+                self.uses_secret(out, workload, secret, "name");
+            }
+            let line = self.lines.key_value("name", var, self.start);
+            let value = env.get("value").and_then(scalar_text);
+            env_var(self.ctx, out, workload, var, value.as_deref(), line);
+        }
+        for source in container.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(secret) = source.pointer("/secretRef/name").and_then(Value::as_str) {
+                self.uses_secret(out, workload, secret, "name");
+            }
+        }
+    }
+
+    /// The workload authenticates with `secret`: cited at the first `name: <secret>` line.
+    fn uses_secret(&self, out: &mut Facts, workload: &EntityRef, secret: &str, key: &str) {
+        let line = self.lines.key_value(key, secret, self.start);
+        let excerpt = format!("{}: secret {secret}", workload.name);
+        let credential = EntityRef::new(secret, EntityKind::Credential);
+        out.push(Claim::Entity(credential), self.evidence(line, &excerpt));
+        let claim = Claim::Attr {
+            subject: Target::Known(workload.clone()),
+            attr: Attr::UsesCredential(secret.to_string()),
+            data: Vec::new(),
+        };
+        out.push_once(claim, self.evidence(line, &excerpt));
+    }
+
+    fn service(&self, out: &mut Facts, name: &str) {
+        if self.doc.pointer("/spec/type").and_then(Value::as_str) != Some("LoadBalancer") {
+            return;
+        }
+        let line = self.lines.key_value("type", "LoadBalancer", self.start);
+        let endpoint = EntityRef::new(name, EntityKind::Endpoint);
+        let excerpt = format!("Service {name}: type LoadBalancer");
+        out.push(Claim::Entity(endpoint), self.evidence(line, &excerpt));
+    }
+
+    fn ingress(&self, out: &mut Facts, name: &str, name_line: Option<u32>) {
+        let host = self
+            .doc
+            .pointer("/spec/rules")
+            .and_then(Value::as_array)
+            .and_then(|rules| rules.iter().find_map(|r| r.get("host").and_then(Value::as_str)));
+        let endpoint_name = host.map(first_label).unwrap_or(name);
+        let endpoint = EntityRef::new(endpoint_name, EntityKind::Endpoint);
+        let line = match host {
+            Some(h) => self.lines.key_value("host", h, self.start),
+            None => name_line,
+        };
+        out.push(Claim::Entity(endpoint.clone()), self.evidence(line, &format!("Ingress {name}")));
+        if endpoint_name != name {
+            let claim = Claim::Alias { name: name.to_string(), of: endpoint.clone() };
+            out.push(claim, self.evidence(name_line, &format!("Ingress {name}")));
+        }
+        if let Some(h) = host {
+            let claim = Claim::Alias { name: h.to_string(), of: endpoint.clone() };
+            out.push(claim, self.evidence(line, &format!("host: {h}")));
+        }
+        let tls = self.doc.pointer("/spec/tls").and_then(Value::as_array);
+        if tls.is_some_and(|t| !t.is_empty()) {
+            return;
+        }
+        let excerpt = format!("Ingress {name}: no spec.tls, served over plain HTTP");
+        let claim = Claim::Attr {
+            subject: Target::Known(endpoint),
+            attr: Attr::Plaintext,
+            data: file_phi(self.ctx),
+        };
+        out.push(claim, self.evidence(line, &excerpt));
+    }
+
+    fn secret(&self, out: &mut Facts, kind: &str, name: &str, line: Option<u32>) {
+        let credential = EntityRef::new(name, EntityKind::Credential);
+        let excerpt = format!("{kind} {name}");
+        out.push(Claim::Entity(credential.clone()), self.evidence(line, &excerpt));
+        let target = self.doc.pointer("/spec/target/name").and_then(Value::as_str);
+        if let Some(target) = target.filter(|t| *t != name) {
+            let line = self.lines.key_value("name", target, self.start);
+            let claim = Claim::Alias { name: target.to_string(), of: credential };
+            out.push(claim, self.evidence(line, &format!("{kind} {name} → Secret {target}")));
+        }
+    }
+
+    /// ConfigMap values: templates and settings. Each value is read as prose; values that
+    /// configure a vendor or an endpoint are read like environment variables.
+    fn config_map(&self, out: &mut Facts, notes: &mut Vec<Note>) {
+        let Some(data) = self.doc.get("data").and_then(Value::as_object) else { return };
+        let data_line = self.lines.path(&["data"], self.start).unwrap_or(self.start);
+        for (key, value) in data {
+            let Some(text) = scalar_text(value) else { continue };
+            let line = self.lines.child(key, data_line, false);
+            notes.push(Note { line: line.unwrap_or(data_line), text: text.clone(), own_line: false });
+            let vendor = self.ctx.catalog.vendor_by_env(key);
+            if let Some(v) = vendor {
+                let vendor = vendor_entity(self.ctx, v);
+                out.push(Claim::Entity(vendor), self.evidence(line, &format!("{key}:")));
+            }
+            if is_url_key(key) {
+                plaintext_url(self.ctx, out, &text, line, key);
+            }
+        }
+    }
 }
-pub fn extract_json_config(_ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
-    Ok(Vec::new())
+
+/// One environment variable of a workload or compose service: vendor SDK settings become a
+/// flow to the vendor; `http://` endpoints to outside hosts are plaintext. Values are never
+/// quoted in excerpts (they may be secrets).
+fn env_var(
+    ctx: &Ctx,
+    out: &mut Facts,
+    from: &EntityRef,
+    var: &str,
+    value: Option<&str>,
+    line: Option<u32>,
+) {
+    if let Some(v) = ctx.catalog.vendor_by_env(var) {
+        vendor_flow(ctx, out, from, v, line, &format!("{}: {var}", from.name));
+    }
+    let Some(value) = value else { return };
+    if let Some(url) = parse_url(value) {
+        if let Some(v) = ctx.catalog.vendor_by_host(url.host) {
+            vendor_flow(ctx, out, from, v, line, &format!("{}: {var} → {}", from.name, url.host));
+        }
+    }
+    if is_url_key(var) || var.to_uppercase().contains("HOST") {
+        plaintext_url(ctx, out, value, line, var);
+    }
+}
+
+/// `from` sends to the vendor: the vendor's declaration and a flow without PHI of its own.
+fn vendor_flow(
+    ctx: &Ctx,
+    out: &mut Facts,
+    from: &EntityRef,
+    vendor: usize,
+    line: Option<u32>,
+    excerpt: &str,
+) {
+    let to = vendor_entity(ctx, vendor);
+    out.push(Claim::Entity(to.clone()), ctx.evidence(line, excerpt));
+    let claim = Claim::Flow {
+        from: Target::Known(from.clone()),
+        to: Target::Known(to),
+        data: Vec::new(),
+        full_record: false,
+    };
+    out.push_once(claim, ctx.evidence(line, excerpt));
+}
+
+// ---------------------------------------------------------------------------------------------
+// docker-compose
+// ---------------------------------------------------------------------------------------------
+
+/// Images whose containers store data.
+const STORE_IMAGES: &[&str] = &[
+    "postgres", "postgis", "mysql", "mariadb", "mongo", "redis", "valkey", "elasticsearch",
+    "opensearch", "minio", "cassandra", "couchdb", "couchbase", "memcached", "neo4j", "influxdb",
+    "clickhouse", "mssql", "cockroach", "dynamodb-local", "azurite", "fhir",
+];
+
+/// Images whose containers carry messages.
+const QUEUE_IMAGES: &[&str] = &["rabbitmq", "kafka", "nats", "activemq", "redpanda", "pulsar"];
+
+/// docker-compose: each service, the services it depends on or calls by URL, and the vendors
+/// and outside endpoints its environment configures.
+pub fn extract_compose(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
+    let docs = yaml_documents(ctx.text, Format::Compose)?;
+    let lines = Lines::new(ctx.text);
+    let mut out = Facts::default();
+    if let Some((doc, start)) = docs.first() {
+        if let Some(services) = doc.get("services").and_then(Value::as_object) {
+            let from = lines.child("services", *start, true).unwrap_or(*start);
+            Compose { ctx, lines: &lines, services, services_line: from }.extract(&mut out);
+        }
+    }
+    out.extend(prose_facts(ctx, &yaml_comments(ctx.text)));
+    Ok(out.finish())
+}
+
+struct Compose<'a, 'c> {
+    ctx: &'a Ctx<'c>,
+    lines: &'a Lines<'a>,
+    services: &'a Map<String, Value>,
+    services_line: u32,
+}
+
+impl Compose<'_, '_> {
+    fn entity(&self, name: &str) -> EntityRef {
+        let image = self.services.get(name).and_then(|s| s.get("image")).and_then(Value::as_str);
+        EntityRef::new(name, image.map_or(EntityKind::Service, image_kind))
+    }
+
+    fn extract(&self, out: &mut Facts) {
+        for name in self.services.keys() {
+            let line = self.lines.child(name, self.services_line, false);
+            let excerpt = format!("compose service {name}");
+            out.push(Claim::Entity(self.entity(name)), self.ctx.evidence(line, &excerpt));
+        }
+        for (name, service) in self.services {
+            let line = self.lines.child(name, self.services_line, false).unwrap_or(self.services_line);
+            self.dependencies(out, name, service, line);
+            self.environment(out, name, service, line);
+        }
+    }
+
+    fn dependencies(&self, out: &mut Facts, name: &str, service: &Value, line: u32) {
+        let mut deps: Vec<(&str, &str)> = Vec::new();
+        match service.get("depends_on") {
+            Some(Value::Array(items)) => {
+                deps.extend(items.iter().filter_map(Value::as_str).map(|d| (d, "depends_on")))
+            }
+            Some(Value::Object(map)) => deps.extend(map.keys().map(|d| (d.as_str(), "depends_on"))),
+            _ => {}
+        }
+        for link in service.get("links").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(l) = link.as_str() {
+                deps.push((l.split(':').next().unwrap_or(l), "links"));
+            }
+        }
+        for (dep, key) in deps {
+            let at = self.lines.child(key, line, false).unwrap_or(line);
+            let dep_line = self.lines.item(dep, at);
+            self.flow(out, name, dep, dep_line, &format!("{name} {key} {dep}"));
+        }
+    }
+
+    fn flow(&self, out: &mut Facts, from: &str, to: &str, line: Option<u32>, excerpt: &str) {
+        if from == to || !self.services.contains_key(to) {
+            return;
+        }
+        let claim = Claim::Flow {
+            from: Target::Known(self.entity(from)),
+            to: Target::Known(self.entity(to)),
+            data: Vec::new(),
+            full_record: false,
+        };
+        out.push_once(claim, self.ctx.evidence(line, excerpt));
+    }
+
+    fn environment(&self, out: &mut Facts, name: &str, service: &Value, line: u32) {
+        let env_line = self.lines.child("environment", line, false).unwrap_or(line);
+        let service_ref = self.entity(name);
+        for (var, value) in compose_env(service.get("environment")) {
+            let var_line = self.lines.containing(&var, env_line);
+            env_var(self.ctx, out, &service_ref, &var, value.as_deref(), var_line);
+            let host = value.as_deref().and_then(parse_url).map(|u| u.host.to_string());
+            if let Some(host) = host {
+                let excerpt = format!("{name}: {var} → {host}");
+                self.flow(out, name, &host, var_line, &excerpt);
+            }
+        }
+    }
+}
+
+/// The storage or messaging role of a container image, from its repository name.
+fn image_kind(image: &str) -> EntityKind {
+    let repo = image.split(['@', ':']).next().unwrap_or(image).to_lowercase();
+    let base = repo.rsplit('/').next().unwrap_or(&repo);
+    if STORE_IMAGES.iter().any(|s| base.starts_with(s) || repo.contains(&format!("/{s}"))) {
+        EntityKind::DataStore
+    } else if QUEUE_IMAGES.iter().any(|q| base.contains(q)) {
+        EntityKind::Queue
+    } else {
+        EntityKind::Service
+    }
+}
+
+/// A compose `environment`, as a list of `KEY=value` strings or a map.
+fn compose_env(env: Option<&Value>) -> Vec<(String, Option<String>)> {
+    match env {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|s| match s.split_once('=') {
+                Some((k, v)) => (k.trim().to_string(), Some(v.trim().to_string())),
+                None => (s.trim().to_string(), None),
+            })
+            .collect(),
+        Some(Value::Object(map)) => {
+            map.iter().map(|(k, v)| (k.clone(), scalar_text(v))).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Application configs
+// ---------------------------------------------------------------------------------------------
+
+/// Any other YAML (application settings, Helm values): outside endpoints reached over
+/// `http://`, vendors configured by key or host, body logging, and comments as prose.
+pub fn extract_config(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
+    let docs = yaml_documents(ctx.text, Format::YamlConfig)?;
+    let lines = Lines::new(ctx.text);
+    let mut walk = ConfigWalk::new(ctx, &lines);
+    for (doc, start) in &docs {
+        walk.walk(doc, &mut Vec::new(), *start, 0);
+    }
+    let mut notes = yaml_comments(ctx.text);
+    notes.append(&mut walk.notes);
+    notes.sort_by_key(|n| n.line);
+    let mut out = walk.finish();
+    out.extend(prose_facts(ctx, &notes));
+    Ok(out.finish())
+}
+
+/// A JSON config, read like [`extract_config`].
+pub fn extract_json_config(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
+    let root: Value =
+        serde_json::from_str(ctx.text).map_err(|e| ExtractError::malformed(Format::JsonConfig, e))?;
+    let lines = Lines::new(ctx.text);
+    let mut walk = ConfigWalk::new(ctx, &lines);
+    walk.walk(&root, &mut Vec::new(), 1, 0);
+    let notes = std::mem::take(&mut walk.notes);
+    let mut out = walk.finish();
+    out.extend(prose_facts(ctx, &notes));
+    Ok(out.finish())
+}
+
+/// Words of a key that say it is about logging.
+const LOG_WORDS: &[&str] = &["log", "logs", "logging", "logged", "logger"];
+
+/// Words of a key that say it is about message contents.
+const BODY_WORDS: &[&str] = &[
+    "body", "bodies", "payload", "payloads", "prompt", "prompts", "completion", "completions",
+];
+
+/// Walks a config tree keeping the key path.
+struct ConfigWalk<'a, 'c> {
+    ctx: &'a Ctx<'c>,
+    lines: &'a Lines<'a>,
+    out: Facts,
+    notes: Vec<Note>,
+    /// Test fixtures and mocks hold synthetic data: no transport or logging findings.
+    fixture: bool,
+    nodes: usize,
+    /// Lines of settings that log message bodies outright (`log_request_body: true`).
+    body_logging: Vec<(u32, String)>,
+    /// Lines of a debug or trace log level.
+    debug_level: Vec<(u32, String)>,
+    /// Whether a logging setting names bodies or payloads.
+    body_setting: bool,
+}
+
+impl<'a, 'c> ConfigWalk<'a, 'c> {
+    fn new(ctx: &'a Ctx<'c>, lines: &'a Lines<'a>) -> Self {
+        ConfigWalk {
+            ctx,
+            lines,
+            out: Facts::default(),
+            notes: Vec::new(),
+            fixture: is_fixture_path(&ctx.artifact.path),
+            nodes: 0,
+            body_logging: Vec::new(),
+            debug_level: Vec::new(),
+            body_setting: false,
+        }
+    }
+
+    /// Walk `value`, whose key is on `line` (for the document root: the line it starts on).
+    fn walk(&mut self, value: &Value, path: &mut Vec<String>, line: u32, depth: usize) {
+        self.nodes += 1;
+        if depth > MAX_DEPTH || self.nodes > MAX_NODES {
+            return;
+        }
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let key_line = self.lines.child(key, line, depth == 0).unwrap_or(line);
+                    if path.is_empty() {
+                        self.vendor_key(key, key_line);
+                    }
+                    path.push(key.clone());
+                    self.walk(child, path, key_line, depth + 1);
+                    path.pop();
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.walk(item, path, line, depth + 1);
+                }
+            }
+            Value::String(s) => self.leaf(path, s, line),
+            Value::Bool(b) => self.flag(path, *b, line),
+            Value::Null | Value::Number(_) => {}
+        }
+    }
+
+    /// A top-level key named after a vendor (`sentry:`, `parcelfax:`) configures it.
+    fn vendor_key(&mut self, key: &str, line: u32) {
+        if let Some(v) = vendor_named(self.ctx, key) {
+            let vendor = vendor_entity(self.ctx, v);
+            self.out.push(Claim::Entity(vendor), self.ctx.evidence(Some(line), &format!("{key}:")));
+        }
+    }
+
+    fn leaf(&mut self, path: &[String], value: &str, line: u32) {
+        let Some(key) = path.last() else { return };
+        let line = if self.lines.text(line).contains(value) {
+            line
+        } else {
+            self.lines.containing(value, line).unwrap_or(line)
+        };
+        let lower = key.to_lowercase();
+        if matches!(lower.as_str(), "description" | "summary" | "comment" | "note" | "notes") {
+            self.notes.push(Note { line, text: value.to_string(), own_line: false });
+            return;
+        }
+        if matches!(lower.as_str(), "provider" | "vendor") {
+            if let Some(v) = vendor_named(self.ctx, value) {
+                let vendor = vendor_entity(self.ctx, v);
+                let excerpt = format!("{key}: {value}");
+                self.out.push(Claim::Entity(vendor), self.ctx.evidence(Some(line), &excerpt));
+            }
+        }
+        if let Some(url) = parse_url(value) {
+            if let Some(v) = self.ctx.catalog.vendor_by_host(url.host) {
+                let vendor = vendor_entity(self.ctx, v);
+                let excerpt = format!("{key}: {}", url.host);
+                self.out.push(Claim::Entity(vendor), self.ctx.evidence(Some(line), &excerpt));
+            }
+            if is_url_key(key) && !self.fixture {
+                plaintext_url(self.ctx, &mut self.out, value, Some(line), key);
+            }
+        }
+        self.log_setting(path, value, line);
+    }
+
+    fn flag(&mut self, path: &[String], on: bool, line: u32) {
+        if on {
+            self.log_setting(path, "true", line);
+        }
+    }
+
+    /// Note settings that log bodies: a flag such as `log_request_body: true`, or a debug log
+    /// level next to a logging setting that names bodies or payloads.
+    fn log_setting(&mut self, path: &[String], value: &str, line: u32) {
+        let Some(key) = path.last() else { return };
+        let key_words: Vec<String> = identifier_words(key).into_iter().map(|t| t.word).collect();
+        let under_log = path.iter().any(|k| has_word(k, LOG_WORDS));
+        let key_logs = key_words.iter().any(|w| LOG_WORDS.contains(&w.as_str()));
+        let key_body = key_words.iter().any(|w| BODY_WORDS.contains(&w.as_str()));
+        let on = matches!(value.to_lowercase().as_str(), "true" | "yes" | "on" | "full" | "all");
+        let excerpt = format!("{}: {value}", path.join("."));
+        if on && key_body && (key_logs || under_log) {
+            self.body_logging.push((line, excerpt));
+            return;
+        }
+        let level = matches!(value.to_lowercase().as_str(), "debug" | "trace");
+        if level && (key_logs || under_log) && key_words.iter().any(|w| w == "level") {
+            self.debug_level.push((line, excerpt));
+        } else if under_log && (key_body || has_word(value, BODY_WORDS)) && value != "false" {
+            self.body_setting = true;
+        }
+    }
+
+    fn finish(mut self) -> Facts {
+        let phi = file_phi(self.ctx);
+        if self.fixture || phi.is_empty() {
+            return self.out;
+        }
+        let mut logging = std::mem::take(&mut self.body_logging);
+        if self.body_setting {
+            logging.append(&mut self.debug_level);
+        }
+        for (line, excerpt) in logging {
+            let claim = Claim::Attr {
+                subject: Target::Known(self.ctx.component.clone()),
+                attr: Attr::LogsPhi,
+                data: phi.clone(),
+            };
+            self.out.push(claim, self.ctx.evidence(Some(line), &excerpt));
+        }
+        self.out
+    }
+}
+
+fn has_word(text: &str, set: &[&str]) -> bool {
+    identifier_words(text).iter().any(|t| set.contains(&t.word.as_str()))
+}
+
+/// The vendor a config key or value names outright (`sentry`, `azure_openai`, `NewRelic`).
+fn vendor_named(ctx: &Ctx, name: &str) -> Option<usize> {
+    let wanted = alnum(name);
+    if wanted.is_empty() {
+        return None;
+    }
+    ctx.catalog.vendors.iter().position(|v| {
+        alnum(&v.id) == wanted
+            || alnum(&v.name) == wanted
+            || v.aliases.iter().any(|a| alnum(a) == wanted)
+    })
+}
+
+fn alnum(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// Paths of test fixtures and mocks, whose data is synthetic by convention.
+pub(super) fn is_fixture_path(path: &str) -> bool {
+    let p = path.to_lowercase();
+    ["fixture", "test/", "tests/", "mock", "wiremock", "__snapshots__", "testdata/"]
+        .iter()
+        .any(|m| p.contains(m))
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML reading
+// ---------------------------------------------------------------------------------------------
+
+/// Every document of a YAML stream as a JSON tree, with the line it starts on.
+pub(super) fn yaml_documents(text: &str, format: Format) -> Result<Vec<(Value, u32)>, ExtractError> {
+    let starts = document_starts(text);
+    let mut docs = Vec::new();
+    // The iterator repeats a failure forever, so stop at the first error.
+    for (i, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+        let value = serde_yaml_ng::Value::deserialize(de)
+            .map_err(|e| ExtractError::malformed(format, e))?;
+        let start = starts.get(i).copied().unwrap_or(1);
+        docs.push((yaml_to_json(value, 0), start));
+    }
+    Ok(docs)
+}
+
+/// The first line of each document: the text before the first `---` when it has content, then
+/// each `---` line.
+fn document_starts(text: &str) -> Vec<u32> {
+    let mut starts = Vec::new();
+    let mut content_before = false;
+    let mut first_separator = true;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_end();
+        if t == "---" || t.starts_with("--- ") {
+            if first_separator && content_before {
+                starts.push(1);
+            }
+            first_separator = false;
+            starts.push(i as u32 + 1);
+            continue;
+        }
+        let trimmed = t.trim_start();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') && !trimmed.starts_with('%') {
+            content_before = true;
+        }
+    }
+    if first_separator && content_before {
+        starts.push(1);
+    }
+    starts
+}
+
+/// A YAML value as JSON: keys become strings, tags are dropped.
+fn yaml_to_json(value: serde_yaml_ng::Value, depth: usize) -> Value {
+    use serde_yaml_ng::Value as Y;
+    if depth > MAX_DEPTH {
+        return Value::Null;
+    }
+    match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64().and_then(serde_json::Number::from_f64).map_or(Value::Null, Value::Number)
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => {
+            Value::Array(items.into_iter().map(|v| yaml_to_json(v, depth + 1)).collect())
+        }
+        Y::Mapping(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                let key = match k {
+                    Y::String(s) => s,
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    Y::Null => "null".to_string(),
+                    _ => continue,
+                };
+                out.insert(key, yaml_to_json(v, depth + 1));
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(tagged) => yaml_to_json(tagged.value, depth + 1),
+    }
+}
+
+/// A scalar as text (strings, numbers, booleans).
+pub(super) fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The comments of a YAML file. Lines inside block scalars (`|`, `>`) are content, not
+/// comments.
+pub(super) fn yaml_comments(text: &str) -> Vec<Note> {
+    let mut out = Vec::new();
+    let mut block_indent: Option<usize> = None;
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(parent) = block_indent {
+            if line.trim().is_empty() || indent > parent {
+                continue;
+            }
+            block_indent = None;
+        }
+        let hash = comment_start(line);
+        if let Some(at) = hash {
+            let text = line[at..].trim_start_matches('#').trim();
+            if !text.is_empty() {
+                let own_line = line[..at].trim().is_empty();
+                out.push(Note { line: i as u32 + 1, text: text.to_string(), own_line });
+            }
+        }
+        let code = hash.map_or(line, |at| &line[..at]).trim_end();
+        let indicator = code.rsplit([' ', ':']).next().unwrap_or("");
+        let before = code[..code.len() - indicator.len()].trim_end();
+        let starts_block = (indicator.starts_with('|') || indicator.starts_with('>'))
+            && indicator[1..].chars().all(|c| matches!(c, '-' | '+' | '1'..='9'))
+            && (before.is_empty() || before.ends_with(':') || before.ends_with('-'));
+        if starts_block {
+            block_indent = Some(indent);
+        }
+    }
+    out
+}
+
+/// Byte offset of the `#` that starts a comment on this YAML line, if any.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut prev = ' ';
+    let mut last_code = ' ';
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some('"') if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '#' && prev.is_whitespace() => return Some(i),
+            None if c == '#' && i == 0 => return Some(i),
+            None if (c == '"' || c == '\'') && matches!(last_code, ' ' | ':' | '-' | '[' | '{' | ',') => {
+                quote = Some(c)
+            }
+            None => {}
+        }
+        if !c.is_whitespace() {
+            last_code = c;
+        } else if quote.is_none() && last_code != ':' && last_code != '-' && last_code != ',' {
+            last_code = ' ';
+        }
+        prev = c;
+    }
+    None
+}
+
+/// Finds the lines of keys and values again in the text.
+pub(super) struct Lines<'a> {
+    lines: Vec<&'a str>,
+}
+
+impl<'a> Lines<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        Lines { lines: text.lines().collect() }
+    }
+
+    fn from(&self, from: u32) -> impl Iterator<Item = (u32, &'a str)> + '_ {
+        let skip = from.saturating_sub(1) as usize;
+        self.lines.iter().enumerate().skip(skip).map(|(i, l)| (i as u32 + 1, *l))
+    }
+
+    /// The text of a 1-based line, trimmed.
+    pub(super) fn text(&self, line: u32) -> &'a str {
+        self.lines.get(line.saturating_sub(1) as usize).map_or("", |l| l.trim())
+    }
+
+    /// The first line at or after `from` that states `key` (`key:`, `"key":`, `- key:`).
+    pub(super) fn key(&self, key: &str, from: u32) -> Option<u32> {
+        self.from(from).find(|(_, l)| key_rest(l, key).is_some()).map(|(i, _)| i)
+    }
+
+    /// The line of `key` directly under the key on line `parent` (or, with `root`, at the top
+    /// level of the document starting at `parent`); else the first line after `parent` that
+    /// states it.
+    pub(super) fn child(&self, key: &str, parent: u32, root: bool) -> Option<u32> {
+        self.direct_child(key, parent, root).or_else(|| self.key(key, parent))
+    }
+
+    fn direct_child(&self, key: &str, parent: u32, root: bool) -> Option<u32> {
+        let parent_indent = if root { None } else { Some(indent(self.text_raw(parent))) };
+        let first = if root { parent } else { parent + 1 };
+        let mut child_indent: Option<usize> = None;
+        for (i, line) in self.from(first) {
+            let t = line.trim();
+            let structural = matches!(t, "{" | "[" | "---");
+            if t.is_empty() || t.starts_with('#') || (structural && child_indent.is_none()) {
+                continue;
+            }
+            if root && t == "---" {
+                return None;
+            }
+            let ind = indent(line);
+            if let Some(p) = parent_indent {
+                if ind < p || (ind == p && !t.starts_with('-')) {
+                    return None;
+                }
+            }
+            let at = *child_indent.get_or_insert(ind);
+            if ind < at && root {
+                return None;
+            }
+            if ind == at && key_rest(line, key).is_some() {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    fn text_raw(&self, line: u32) -> &'a str {
+        self.lines.get(line.saturating_sub(1) as usize).copied().unwrap_or("")
+    }
+
+    /// The line of a key path from the top of the document starting at `start`.
+    pub(super) fn path(&self, keys: &[&str], start: u32) -> Option<u32> {
+        let mut line = start;
+        for (i, key) in keys.iter().enumerate() {
+            line = self.child(key, line, i == 0)?;
+        }
+        Some(line)
+    }
+
+    /// The first line at or after `from` that states `key: value`.
+    pub(super) fn key_value(&self, key: &str, value: &str, from: u32) -> Option<u32> {
+        self.from(from)
+            .find(|(_, l)| key_rest(l, key).is_some_and(|rest| unquote(rest) == value))
+            .map(|(i, _)| i)
+            .or_else(|| self.containing(value, from))
+    }
+
+    /// The first line at or after `from` whose item or key is `value` (`- db`, `db:`).
+    pub(super) fn item(&self, value: &str, from: u32) -> Option<u32> {
+        self.from(from)
+            .find(|(_, l)| {
+                let t = l.trim().trim_start_matches("- ").trim();
+                unquote(t) == value || key_rest(l, value).is_some()
+            })
+            .map(|(i, _)| i)
+    }
+
+    /// The first line at or after `from` containing `needle`.
+    pub(super) fn containing(&self, needle: &str, from: u32) -> Option<u32> {
+        if needle.is_empty() {
+            return None;
+        }
+        self.from(from).find(|(_, l)| l.contains(needle)).map(|(i, _)| i)
+    }
+}
+
+/// Indentation of a line, counting `- ` sequence markers as indentation of what follows.
+fn indent(line: &str) -> usize {
+    let mut n = line.len() - line.trim_start().len();
+    let mut t = line.trim_start();
+    while let Some(rest) = t.strip_prefix("- ") {
+        n += 2 + (rest.len() - rest.trim_start().len());
+        t = rest.trim_start();
+    }
+    n
+}
+
+/// What follows `key:` on a line that states the key, trimmed of a trailing comment.
+fn key_rest<'l>(line: &'l str, key: &str) -> Option<&'l str> {
+    let mut t = line.trim_start();
+    while let Some(rest) = t.strip_prefix("- ") {
+        t = rest.trim_start();
+    }
+    let after = if let Some(rest) = t.strip_prefix(key) {
+        rest
+    } else {
+        let quoted = t.strip_prefix('"').or_else(|| t.strip_prefix('\''))?;
+        let rest = quoted.strip_prefix(key)?;
+        rest.strip_prefix('"').or_else(|| rest.strip_prefix('\''))?
+    };
+    let after = after.trim_start().strip_prefix(':')?;
+    if !(after.is_empty() || after.starts_with(char::is_whitespace)) {
+        return None;
+    }
+    let value = comment_start(after).map_or(after, |at| &after[..at]);
+    Some(value.trim().trim_end_matches(','))
+}
+
+fn unquote(s: &str) -> &str {
+    let s = s.trim();
+    s.strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .or_else(|| s.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')))
+        .unwrap_or(s)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared by the structured extractors
+// ---------------------------------------------------------------------------------------------
+
+/// The facts of one artifact without repeats: a declaration or alias once per file, any other
+/// claim once per line (the same claim on several lines is several pieces of evidence).
+#[derive(Default)]
+pub(super) struct Facts {
+    facts: Vec<Fact>,
+    seen: HashSet<(Claim, Option<u32>)>,
+}
+
+impl Facts {
+    pub(super) fn push(&mut self, claim: Claim, evidence: Evidence) {
+        let line = match claim {
+            Claim::Entity(_) | Claim::Alias { .. } => None,
+            _ => evidence.line,
+        };
+        if self.seen.insert((claim.clone(), line)) {
+            self.facts.push(Fact { claim, evidence });
+        }
+    }
+
+    /// Push a claim only the first time it is made, whatever the line.
+    pub(super) fn push_once(&mut self, claim: Claim, evidence: Evidence) {
+        if self.seen.insert((claim.clone(), None)) {
+            self.facts.push(Fact { claim, evidence });
+        }
+    }
+
+    /// An attribute of a known entity.
+    pub(super) fn attr(
+        &mut self,
+        subject: &EntityRef,
+        attr: Attr,
+        data: Vec<PhiElement>,
+        evidence: Evidence,
+    ) {
+        let claim = Claim::Attr { subject: Target::Known(subject.clone()), attr, data };
+        self.push(claim, evidence);
+    }
+
+    pub(super) fn extend(&mut self, facts: Vec<Fact>) {
+        for f in facts {
+            self.push(f.claim, f.evidence);
+        }
+    }
+
+    pub(super) fn finish(self) -> Vec<Fact> {
+        self.facts
+    }
+}
+
+/// The scheme and host of a URL that is the whole of a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Url<'a> {
+    pub scheme: &'a str,
+    pub host: &'a str,
+}
+
+/// Read `value` as a URL (`scheme://[user@]host[:port]/...`); `None` when it is not one or
+/// its host is templated (`http://${var.host}/`).
+pub(super) fn parse_url(value: &str) -> Option<Url<'_>> {
+    let v = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    let (scheme, rest) = v.split_once("://")?;
+    let scheme_ok = !scheme.is_empty()
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'));
+    if !scheme_ok {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host = host_port.split(':').next()?;
+    let host_ok = !host.is_empty()
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    host_ok.then_some(Url { scheme, host })
+}
+
+/// Hosts that never leave the machine, the cluster or the private network: loopback, private
+/// addresses, names without a dot, and cluster or LAN suffixes.
+pub(super) fn is_local_host(host: &str) -> bool {
+    let h = host.to_lowercase();
+    let local_suffix =
+        [".local", ".localhost", ".internal", ".svc", ".lan", ".home.arpa", ".localdomain"];
+    if !h.contains('.') || h == "localhost" || local_suffix.iter().any(|s| h.ends_with(s)) {
+        return true;
+    }
+    let octets: Vec<u8> = h.split('.').filter_map(|p| p.parse().ok()).collect();
+    if octets.len() != 4 {
+        return false;
+    }
+    matches!(
+        (octets[0], octets[1]),
+        (127, _) | (10, _) | (0, _) | (192, 168) | (169, 254) | (172, 16..=31)
+    )
+}
+
+/// The endpoint a plaintext `http://` URL to an outside host reaches, named after the host's
+/// first label (`http://fax-callback.bellwort.example/x` → `fax-callback`).
+pub(super) fn plaintext_endpoint(value: &str) -> Option<(EntityRef, &str)> {
+    let url = parse_url(value)?;
+    if !url.scheme.eq_ignore_ascii_case("http") || is_local_host(url.host) {
+        return None;
+    }
+    Some((EntityRef::new(first_label(url.host), EntityKind::Endpoint), url.host))
+}
+
+/// The first DNS label of a host; an IP address stays whole.
+pub(super) fn first_label(host: &str) -> &str {
+    if host.split('.').all(|p| p.chars().all(|c| c.is_ascii_digit())) {
+        return host;
+    }
+    host.split('.').next().unwrap_or(host)
+}
+
+/// Keys whose values are addresses of something called.
+pub(super) fn is_url_key(key: &str) -> bool {
+    let k = key.to_lowercase();
+    ["url", "uri", "endpoint", "callback", "webhook"].iter().any(|w| k.contains(w))
+}
+
+/// Plaintext on the endpoint `value` names, when it is an `http://` URL to an outside host,
+/// with an alias for the full host name. The data is the PHI the file names.
+pub(super) fn plaintext_url(ctx: &Ctx, out: &mut Facts, value: &str, line: Option<u32>, key: &str) {
+    let Some((endpoint, host)) = plaintext_endpoint(value) else { return };
+    let excerpt = format!("{key}: http://{host}");
+    let alias = Claim::Alias { name: host.to_string(), of: endpoint.clone() };
+    out.push(alias, ctx.evidence(line, &excerpt));
+    out.attr(&endpoint, Attr::Plaintext, file_phi(ctx), ctx.evidence(line, &excerpt));
+}
+
+/// The catalog vendor as an entity.
+pub(super) fn vendor_entity(ctx: &Ctx, vendor: usize) -> EntityRef {
+    let v = &ctx.catalog.vendors[vendor];
+    EntityRef::vendor(&v.id, &v.name)
+}
+
+/// PHI elements of mentions, one per type and term, sorted.
+pub(super) fn phi_elements<'m>(mentions: impl IntoIterator<Item = &'m PhiMention>) -> Vec<PhiElement> {
+    let set: BTreeSet<PhiElement> = mentions
+        .into_iter()
+        .map(|m| PhiElement { kind: m.kind, name: m.term.clone() })
+        .collect();
+    set.into_iter().collect()
+}
+
+/// The PHI a whole file names, when what it names is PHI.
+pub(super) fn file_phi(ctx: &Ctx) -> Vec<PhiElement> {
+    scan_elements(&ctx.catalog.scan_phi(ctx.text))
+}
+
+/// The elements of a scan that is PHI; none otherwise.
+pub(super) fn scan_elements(scan: &PhiScan) -> Vec<PhiElement> {
+    if scan.is_phi() {
+        phi_elements(&scan.mentions)
+    } else {
+        Vec::new()
+    }
+}
+
+/// Prose inside a structured file: a comment or a description, with its line.
+#[derive(Debug, Clone)]
+pub(super) struct Note {
+    pub line: u32,
+    pub text: String,
+    /// A comment on a line of its own; consecutive ones form a paragraph.
+    pub own_line: bool,
+}
+
+/// Most notes of one artifact read as prose.
+const MAX_NOTES: usize = 5_000;
+
+/// Read comments and descriptions as prose. Consecutive own-line comments form a paragraph
+/// (sentences run across comment lines); each sentence becomes a block cited at the line it
+/// starts on.
+pub(super) fn prose_facts(ctx: &Ctx, notes: &[Note]) -> Vec<Fact> {
+    let notes = &notes[..notes.len().min(MAX_NOTES)];
+    let mut builder = DocBuilder::new();
+    let mut any = false;
+    let mut i = 0;
+    while i < notes.len() {
+        let mut end = i + 1;
+        if notes[i].own_line {
+            while end < notes.len()
+                && notes[end].own_line
+                && notes[end].line == notes[end - 1].line + 1
+            {
+                end += 1;
+            }
+        }
+        any |= push_paragraph(&mut builder, &notes[i..end]);
+        i = end;
+    }
+    if !any {
+        return Vec::new();
+    }
+    super::prose::analyze(ctx, &builder.finish())
+}
+
+fn push_paragraph(builder: &mut DocBuilder, notes: &[Note]) -> bool {
+    let mut text = String::new();
+    let mut starts: Vec<(usize, u32)> = Vec::new();
+    for n in notes {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        starts.push((text.len(), n.line));
+        text.push_str(n.text.trim());
+    }
+    let mut any = false;
+    for (offset, sentence) in sentences(&text) {
+        let at = offset + (sentence.len() - sentence.trim_start().len());
+        let line = starts.iter().rev().find(|(o, _)| *o <= at).map(|(_, l)| *l);
+        builder.block(BlockKind::Paragraph, sentence, line);
+        any = true;
+    }
+    any
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::catalog::{Catalog, PhiType};
+    use phiflow_pipeline::{ArtifactEvent, Source};
+
+    /// Run `extract` on `text` as the artifact at `path`.
+    pub(crate) fn run(
+        path: &str,
+        format: Format,
+        text: &str,
+        extract: fn(&Ctx) -> Result<Vec<Fact>, ExtractError>,
+    ) -> Vec<Fact> {
+        let catalog = Catalog::builtin();
+        let artifact = ArtifactEvent::new(Source::Files, path, "default", text.to_string());
+        let ctx = Ctx {
+            catalog: &catalog,
+            artifact: &artifact,
+            text,
+            format,
+            component: EntityRef::new("repo", EntityKind::Service),
+        };
+        extract(&ctx).expect("extracts")
+    }
+
+    /// The facts whose claim is an attribute `attr` of the entity named `name`, as
+    /// (line, data types).
+    pub(crate) fn attrs(facts: &[Fact], name: &str, attr: &Attr) -> Vec<(Option<u32>, Vec<PhiType>)> {
+        facts
+            .iter()
+            .filter_map(|f| match &f.claim {
+                Claim::Attr { subject: Target::Known(e), attr: a, data }
+                    if e.name == name && a == attr =>
+                {
+                    Some((f.evidence.line, data.iter().map(|d| d.kind).collect()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Names of declared entities of `kind`.
+    pub(crate) fn entities(facts: &[Fact], kind: EntityKind) -> Vec<String> {
+        facts
+            .iter()
+            .filter_map(|f| match &f.claim {
+                Claim::Entity(e) if e.kind == kind => Some(e.name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Known-to-known flows as (from, to, line).
+    pub(crate) fn flows(facts: &[Fact]) -> Vec<(String, String, Option<u32>)> {
+        facts
+            .iter()
+            .filter_map(|f| match &f.claim {
+                Claim::Flow { from: Target::Known(a), to: Target::Known(b), .. } => {
+                    Some((a.name.clone(), b.name.clone(), f.evidence.line))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    const DEPLOYMENT: &str = "\
+# Workers share one DB login.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: claims-sync
+spec:
+  template:
+    spec:
+      containers:
+        - name: claims-sync
+          env:
+            - name: DB_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: shared-db-login
+                  key: DB_PASSWORD
+            - name: SENTRY_DSN
+              value: https://abc@o1.ingest.sentry.io/42
+            - name: RESULTS_CALLBACK_URL
+              value: http://results-hook.acme.example/cb
+            - name: LOG_LEVEL
+              value: debug
+          envFrom:
+            - secretRef:
+                name: shared-db-login
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly-export
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: export
+              envFrom:
+                - secretRef:
+                    name: shared-db-login
+";
+
+    #[test]
+    fn kubernetes_workloads_use_secrets_and_vendors() {
+        let facts = run("deploy/w.yaml", Format::Kubernetes, DEPLOYMENT, extract_kubernetes);
+        assert_eq!(entities(&facts, EntityKind::Service), ["claims-sync"]);
+        assert_eq!(entities(&facts, EntityKind::Job), ["nightly-export"]);
+        assert_eq!(entities(&facts, EntityKind::Credential), ["shared-db-login"]);
+        let secret = Attr::UsesCredential("shared-db-login".into());
+        assert_eq!(attrs(&facts, "claims-sync", &secret), [(Some(15), vec![])]);
+        assert_eq!(attrs(&facts, "nightly-export", &secret), [(Some(40), vec![])]);
+        let flows = flows(&facts);
+        assert_eq!(flows, [("claims-sync".into(), "Sentry".into(), Some(17))]);
+        assert_eq!(attrs(&facts, "results-hook", &Attr::Plaintext), [(Some(19), vec![])]);
+        let excerpts: Vec<&str> = facts.iter().map(|f| f.evidence.excerpt.as_str()).collect();
+        assert!(!excerpts.iter().any(|e| e.contains("abc@")), "{excerpts:?}");
+    }
+
+    #[test]
+    fn kubernetes_cronjob_secret_is_cited_in_its_own_document() {
+        let facts = run("deploy/w.yaml", Format::Kubernetes, DEPLOYMENT, extract_kubernetes);
+        let secret = Attr::UsesCredential("shared-db-login".into());
+        let job = facts.iter().find(|f| {
+            matches!(&f.claim, Claim::Attr { subject: Target::Known(e), attr, .. }
+                if e.name == "nightly-export" && *attr == secret)
+        });
+        // The first `name: shared-db-login` of the second document, not of the first.
+        assert!(job.is_some());
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: a\n      envFrom:\n        - secretRef:\n            name: s1\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n    - name: b\n      envFrom:\n        - secretRef:\n            name: s1\n";
+        let facts = run("p.yaml", Format::Kubernetes, text, extract_kubernetes);
+        let s1 = Attr::UsesCredential("s1".into());
+        assert_eq!(attrs(&facts, "a", &s1), [(Some(10), vec![])]);
+        assert_eq!(attrs(&facts, "b", &s1), [(Some(21), vec![])]);
+    }
+
+    #[test]
+    fn kubernetes_ingress_without_tls_and_external_secret() {
+        let text = "\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: portal
+spec:
+  rules:
+    - host: portal-api.acme.example
+      http: {}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: app-db
+spec:
+  target:
+    name: app-db-creds
+";
+        let facts = run("k.yaml", Format::Kubernetes, text, extract_kubernetes);
+        assert_eq!(attrs(&facts, "portal-api", &Attr::Plaintext), [(Some(7), vec![])]);
+        assert_eq!(entities(&facts, EntityKind::Credential), ["app-db"]);
+        assert!(facts.iter().any(|f| matches!(&f.claim,
+            Claim::Alias { name, of } if name == "app-db-creds" && of.name == "app-db")));
+    }
+
+    #[test]
+    fn config_map_values_are_read_as_prose() {
+        let text = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: templates
+data:
+  email.txt: \"We email the full visit summary and lab results to Mailchimp.\"
+";
+        let facts = run("cm.yaml", Format::Kubernetes, text, extract_kubernetes);
+        assert!(
+            facts.iter().any(|f| matches!(&f.claim, Claim::Flow { to: Target::Known(v), .. }
+                if v.name == "Mailchimp") && f.evidence.line == Some(6)),
+            "{facts:#?}"
+        );
+    }
+
+    #[test]
+    fn malformed_yaml_is_an_error_not_a_panic() {
+        let catalog = Catalog::builtin();
+        let text = "kind: Deployment\nmetadata: [unclosed\n";
+        let artifact = ArtifactEvent::new(Source::Files, "x.yaml", "default", text.into());
+        let ctx = Ctx {
+            catalog: &catalog,
+            artifact: &artifact,
+            text,
+            format: Format::Kubernetes,
+            component: EntityRef::new("repo", EntityKind::Service),
+        };
+        assert!(matches!(extract_kubernetes(&ctx), Err(ExtractError::Malformed { .. })));
+        assert!(matches!(extract_config(&ctx), Err(ExtractError::Malformed { .. })));
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n";
+        let artifact = ArtifactEvent::new(Source::Files, "bomb.yaml", "default", bomb.into());
+        let ctx = Ctx { text: bomb, artifact: &artifact, ..ctx };
+        // Alias expansion is bounded by the parser: an error or a bounded walk, never a hang.
+        let _ = extract_config(&ctx);
+    }
+
+    const COMPOSE: &str = "\
+services:
+  api:
+    build: .
+    environment:
+      DATABASE_URL: postgres://app:app@db:5432/app
+      MIXPANEL_TOKEN: x
+      PARTNER_WEBHOOK_URL: http://partner-hook.acme.example/in
+    depends_on:
+      db:
+        condition: service_healthy
+  db:
+    image: postgres:16-alpine
+    environment:
+      - POSTGRES_PASSWORD=app
+";
+
+    #[test]
+    fn compose_services_dependencies_and_environment() {
+        let facts = run("docker-compose.yml", Format::Compose, COMPOSE, extract_compose);
+        assert_eq!(entities(&facts, EntityKind::Service), ["api"]);
+        assert_eq!(entities(&facts, EntityKind::DataStore), ["db"]);
+        let flows = flows(&facts);
+        assert!(flows.contains(&("api".into(), "db".into(), Some(9))), "{flows:?}");
+        assert!(flows.contains(&("api".into(), "Mixpanel".into(), Some(6))), "{flows:?}");
+        assert_eq!(flows.iter().filter(|(_, to, _)| to == "db").count(), 1, "{flows:?}");
+        assert_eq!(attrs(&facts, "partner-hook", &Attr::Plaintext), [(Some(7), vec![])]);
+    }
+
+    const CONFIG: &str = "\
+# referral packet: patient name, DOB, MRN and the visit notes.
+sentry:
+  dsn: https://k@o1.ingest.sentry.io/1
+partner:
+  # switch to https once the cert is issued
+  callback_url: http://fax-hook.acme.example/events
+  api_url: https://api.partner.example/v2
+logging:
+  level: debug
+  include: [headers, request_body]
+";
+
+    #[test]
+    fn config_plaintext_callback_carries_the_files_phi() {
+        let facts = run("config/prod.yaml", Format::YamlConfig, CONFIG, extract_config);
+        let plain = attrs(&facts, "fax-hook", &Attr::Plaintext);
+        assert_eq!(plain.len(), 1);
+        assert_eq!(plain[0].0, Some(6));
+        assert!(plain[0].1.contains(&PhiType::Mrn), "{plain:?}");
+        assert!(entities(&facts, EntityKind::Vendor).contains(&"Sentry".to_string()));
+        let logs = attrs(&facts, "repo", &Attr::LogsPhi);
+        assert_eq!(logs.iter().map(|l| l.0).collect::<Vec<_>>(), [Some(9)]);
+    }
+
+    #[test]
+    fn fixtures_yield_no_transport_or_logging_facts() {
+        let facts = run("test/fixtures/prod.yaml", Format::YamlConfig, CONFIG, extract_config);
+        assert!(attrs(&facts, "fax-hook", &Attr::Plaintext).is_empty());
+        assert!(attrs(&facts, "repo", &Attr::LogsPhi).is_empty());
+    }
+
+    #[test]
+    fn body_logging_flag_without_phi_in_the_file_is_nothing() {
+        let text = "server:\n  log_request_body: true\n";
+        let facts = run("config/app.yaml", Format::YamlConfig, text, extract_config);
+        assert!(attrs(&facts, "repo", &Attr::LogsPhi).is_empty());
+        let text = "# stores patient lab results\nserver:\n  log_request_body: true\n";
+        let facts = run("config/app.yaml", Format::YamlConfig, text, extract_config);
+        let logs = attrs(&facts, "repo", &Attr::LogsPhi);
+        assert_eq!(logs.iter().map(|l| l.0).collect::<Vec<_>>(), [Some(3)]);
+    }
+
+    #[test]
+    fn json_config_is_walked_like_yaml() {
+        let text = "{\n  \"provider\": \"azure_openai\",\n  \"notify\": {\n    \"webhook_url\": \"http://hooks.acme.example/x\"\n  }\n}\n";
+        let facts = run("settings.json", Format::JsonConfig, text, extract_json_config);
+        assert_eq!(entities(&facts, EntityKind::Vendor), ["Azure OpenAI"]);
+        assert_eq!(attrs(&facts, "hooks", &Attr::Plaintext), [(Some(4), vec![])]);
+        let catalog = Catalog::builtin();
+        let artifact = ArtifactEvent::new(Source::Files, "x.json", "default", "{".into());
+        let ctx = Ctx {
+            catalog: &catalog,
+            artifact: &artifact,
+            text: "{",
+            format: Format::JsonConfig,
+            component: EntityRef::new("repo", EntityKind::Service),
+        };
+        assert!(matches!(extract_json_config(&ctx), Err(ExtractError::Malformed { .. })));
+    }
+
+    #[test]
+    fn comments_inside_block_scalars_are_content() {
+        let notes = yaml_comments("a: |\n  # not a comment\n  text\nb: 1 # a comment\nc: 'x # y'\n");
+        let texts: Vec<&str> = notes.iter().map(|n| n.text.as_str()).collect();
+        assert_eq!(texts, ["a comment"]);
+        assert_eq!(notes[0].line, 4);
+    }
+
+    #[test]
+    fn urls_and_hosts() {
+        assert_eq!(parse_url("http://u:p@db:5432/x").map(|u| u.host), Some("db"));
+        assert!(parse_url("http://${var.host}/x").is_none());
+        assert!(is_local_host("db") && is_local_host("10.1.2.3") && is_local_host("a.svc"));
+        assert!(!is_local_host("fax-callback.bellwort.example"));
+        let (e, _) = plaintext_endpoint("http://fax-callback.bellwort.example/x").unwrap();
+        assert_eq!(e.name, "fax-callback");
+        assert!(plaintext_endpoint("https://fax-callback.bellwort.example/x").is_none());
+    }
 }

@@ -19,6 +19,10 @@ pub struct Evidence {
     pub excerpt: String,
     /// Whether the artifact is code or infrastructure (as opposed to a design document).
     pub implementation: bool,
+    /// Whether the PHI this statement concerns was taken from its surroundings (the paragraph,
+    /// section or thread) rather than named in the statement itself.
+    #[serde(default)]
+    pub phi_from_context: bool,
 }
 
 /// What kind of thing an entity is.

@@ -212,12 +212,18 @@ impl ModelView {
     }
 
     /// Resolve a target to an entity key, with the mention it was resolved from.
-    fn resolve(&mut self, catalog: &Catalog, t: &Target) -> Option<(String, Option<String>)> {
+    fn resolve(
+        &mut self,
+        catalog: &Catalog,
+        t: &Target,
+        fits: fn(EntityKind) -> bool,
+    ) -> Option<(String, Option<String>)> {
         match t {
             Target::Known(e) => Some((self.entity(e).key.clone(), None)),
             Target::Mention { candidates, fallback } => {
                 for c in candidates {
-                    if let Some(key) = self.lookup(catalog, c) {
+                    let Some(key) = self.lookup(catalog, c) else { continue };
+                    if self.entities.get(&key).is_some_and(|e| fits(e.kind)) {
                         return Some((key, Some(c.clone())));
                     }
                 }
@@ -244,7 +250,7 @@ impl ModelView {
         match &fact.claim {
             Claim::Flow { from, to, data, full_record } => {
                 let (Some((f, rf)), Some((t, rt))) =
-                    (self.resolve(catalog, from), self.resolve(catalog, to))
+                    (self.resolve(catalog, from, |_| true), self.resolve(catalog, to, |_| true))
                 else {
                     return;
                 };
@@ -268,7 +274,10 @@ impl ModelView {
                 flow.supports.push(support);
             }
             Claim::Attr { subject, attr, data } => {
-                let Some((key, resolved_from)) = self.resolve(catalog, subject) else { return };
+                let fits = kinds_for(attr);
+                let Some((key, resolved_from)) = self.resolve(catalog, subject, fits) else {
+                    return;
+                };
                 let support =
                     Support { data: data.clone(), evidence: fact.evidence.clone(), resolved_from };
                 if let Some(e) = self.entities.get_mut(&key) {
@@ -281,6 +290,27 @@ impl ModelView {
 
     pub fn entity_by_key(&self, key: &str) -> Option<&Entity> {
         self.entities.get(key)
+    }
+}
+
+/// Which kinds of entity a prose statement of `attr` can be about: "public-read" is said of a
+/// store or an endpoint, never of the service that happens to be named nearby.
+fn kinds_for(attr: &Attr) -> fn(EntityKind) -> bool {
+    use EntityKind as K;
+    match attr {
+        Attr::Public | Attr::UnencryptedAtRest | Attr::EncryptedAtRest | Attr::PhiTagged
+        | Attr::Untagged => |k| matches!(k, K::DataStore | K::Endpoint | K::Queue),
+        Attr::Plaintext | Attr::Unauthenticated => {
+            |k| matches!(k, K::Endpoint | K::Service | K::DataStore | K::Queue | K::Vendor)
+        }
+        Attr::BroadAccess(_) | Attr::UsesCredential(_) => {
+            |k| matches!(k, K::Principal | K::Credential | K::Job | K::Service | K::Role)
+        }
+        Attr::NoAuditTrail => {
+            |k| matches!(k, K::DataStore | K::Principal | K::Credential | K::Service | K::Job)
+        }
+        Attr::LogsPhi | Attr::ProdCopyInNonProd | Attr::Marketing | Attr::ClaimedDeidentified
+        | Attr::HoldsPhi | Attr::FullRecord => |k| k != K::Unknown,
     }
 }
 
@@ -297,6 +327,7 @@ mod tests {
             line: Some(line),
             excerpt: String::new(),
             implementation: false,
+            phi_from_context: false,
         }
     }
 

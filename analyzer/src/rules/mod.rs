@@ -107,9 +107,13 @@ fn vendor_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) {
         if data.is_empty() {
             continue;
         }
+        // The sender: prefer the flow that code or infrastructure shows, then the richest.
         let source = flows
             .iter()
-            .max_by_key(|f| (f.data().len(), f.supports.len()))
+            .max_by_key(|f| {
+                let implemented = f.supports.iter().any(|s| s.evidence.implementation);
+                (implemented, f.data().len(), f.supports.len())
+            })
             .and_then(|f| ctx.view.entities.get(&f.from))
             .unwrap_or(vendor_entity);
         let supports: Vec<&Support> = flows.iter().flat_map(|f| f.supports.iter()).collect();
@@ -164,7 +168,13 @@ fn vendor_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) {
                 vendor_exposure,
             );
         }
-        let clinical = data.iter().any(|d| {
+        // A notification's content is what its own statements name, not the PHI around them.
+        let content: BTreeSet<PhiElement> = supports
+            .iter()
+            .filter(|s| !s.evidence.phi_from_context)
+            .flat_map(|s| s.data.iter().cloned())
+            .collect();
+        let clinical = content.iter().any(|d| {
             (d.kind.is_health() && d.kind != PhiType::Appointment)
                 || matches!(d.kind, PhiType::Ssn | PhiType::Mrn | PhiType::HealthPlanId)
         });
