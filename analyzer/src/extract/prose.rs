@@ -415,7 +415,12 @@ fn full_record(
         return;
     }
     let mut targets: Vec<EntityRef> = Vec::new();
-    for p in ctx.catalog.find_parties(&s.text) {
+    // A table row names its destinations in the header: "| Section | Specialist | Payer |".
+    let framed = match &scope.block.context {
+        Some(header) => format!("{} {header}", s.text),
+        None => s.text.clone(),
+    };
+    for p in ctx.catalog.find_parties(&framed) {
         if !p.treatment {
             targets.push(EntityRef::new(p.name, EntityKind::ExternalParty));
         }
@@ -445,4 +450,105 @@ fn full_record(
 fn evidence(ctx: &Ctx, block: &Block, sentence: &str) -> crate::model::Evidence {
     let text = sentence.split("\n[").next().unwrap_or(sentence);
     ctx.evidence_in(block.file.as_deref(), block.line, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::extract::doc::DocBuilder;
+    use crate::extract::{markdown, Format};
+    use phiflow_pipeline::{ArtifactEvent, Source};
+
+    fn facts_of(doc: &Doc) -> Vec<Fact> {
+        let catalog = Catalog::builtin();
+        let artifact = ArtifactEvent::new(Source::Files, "doc.md", "default", String::new());
+        let ctx = Ctx {
+            catalog: &catalog,
+            artifact: &artifact,
+            text: "",
+            format: Format::Markdown,
+            component: EntityRef::new("portal", EntityKind::Service),
+        };
+        analyze(&ctx, doc)
+    }
+
+    fn phi_flows_to(facts: &[Fact], vendor: &str) -> usize {
+        facts
+            .iter()
+            .filter(|f| match &f.claim {
+                Claim::Flow { to: Target::Known(e), data, .. } => {
+                    e.vendor.as_deref() == Some(vendor) && !data.is_empty()
+                }
+                _ => false,
+            })
+            .count()
+    }
+
+    #[test]
+    fn vendor_sentence_with_phi_is_a_flow() {
+        let doc = markdown::read("Support pastes the patient's DOB and lab values into Intercom.");
+        assert_eq!(phi_flows_to(&facts_of(&doc), "intercom"), 1);
+    }
+
+    #[test]
+    fn rejected_and_considered_vendors_get_no_flow() {
+        let doc = markdown::read(
+            "# Session replay\n\nWe record lab results pages.\n\n## Alternatives considered\n\n- Hotjar on the lab results pages.\n\nFullStory was rejected for lab results pages.\n",
+        );
+        let facts = facts_of(&doc);
+        assert_eq!(phi_flows_to(&facts, "hotjar"), 0);
+        assert_eq!(phi_flows_to(&facts, "fullstory"), 0);
+    }
+
+    #[test]
+    fn slack_thread_reply_reverses_decision() {
+        let mut b = DocBuilder::new().thread();
+        b.message("Let's add Hotjar to the portal so we can watch patients' medication refills", None, Some(1));
+        b.message("sounds good", None, Some(2));
+        b.message("Privacy says no: we won't use Hotjar, decided against it.", None, Some(3));
+        assert_eq!(phi_flows_to(&facts_of(&b.finish()), "hotjar"), 0);
+
+        let mut b = DocBuilder::new().thread();
+        b.message("We considered Hotjar but rejected it.", None, Some(1));
+        b.message("Update: Hotjar is live on the refill pages with patients' medication lists.", None, Some(2));
+        assert_eq!(phi_flows_to(&facts_of(&b.finish()), "hotjar"), 1);
+    }
+
+    #[test]
+    fn negated_phi_is_not_data() {
+        let doc = markdown::read("Reminder SMS through Twilio contain no diagnosis, no medication and no visit reason.");
+        assert_eq!(phi_flows_to(&facts_of(&doc), "twilio"), 0);
+    }
+
+    #[test]
+    fn control_statements_become_attributes_on_named_things() {
+        let doc = markdown::read("The bucket `kp-lab-pdfs` holds lab results and is public-read.");
+        let facts = facts_of(&doc);
+        let attr = facts.iter().find_map(|f| match &f.claim {
+            Claim::Attr { subject: Target::Mention { candidates, .. }, attr: Attr::Public, data } => {
+                Some((candidates.clone(), data.len()))
+            }
+            _ => None,
+        });
+        let (candidates, data) = attr.expect("a public attribute");
+        assert_eq!(candidates.first().map(String::as_str), Some("kp-lab-pdfs"));
+        assert!(data > 0);
+    }
+
+    #[test]
+    fn full_records_to_a_payer_are_flagged_but_treatment_is_exempt() {
+        let doc = markdown::read(
+            "| Section | Specialist referral | Payer PA request |\n|---|---|---|\n| Full CCD: complete problem list, all medications | yes | yes |\n",
+        );
+        let facts = facts_of(&doc);
+        let targets: Vec<String> = facts
+            .iter()
+            .filter_map(|f| match &f.claim {
+                Claim::Flow { to: Target::Known(e), full_record: true, .. } => Some(e.name.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(targets, vec!["payer".to_string()]);
+    }
 }
