@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use phiflow_analyzer::emit::{self, ErrorRecord, ScanReport, SkippedRecord};
+use phiflow_analyzer::analyzer::safe_error;
 use phiflow_analyzer::Analyzer;
 use phiflow_connector_files::FilesConnector;
 use phiflow_pipeline::{topics, ArtifactEvent, Config, EmbeddedBus};
@@ -164,7 +165,11 @@ fn run_scan(root: &Path, config: Config, config_path: Option<&Path>) -> Result<S
         }
     }
     let skipped = files.skipped.into_iter().map(|s| SkippedRecord { path: s.path, reason: s.reason }).collect();
-    errors.extend(files.errors.into_iter().map(|e| ErrorRecord { path: e.path, artifact: None, error: e.reason }));
+    errors.extend(files.errors.into_iter().map(|e| ErrorRecord {
+        path: e.path,
+        artifact: None,
+        error: safe_error(&e.reason),
+    }));
     Ok(ScanReport::build(&analyzer, skipped, errors))
 }
 

@@ -50,6 +50,26 @@ pub enum Outcome {
     Deleted,
 }
 
+/// Longest error message kept, in characters.
+const MAX_ERROR_CHARS: usize = 400;
+
+/// An error message fit for reports and logs: parsers quote the offending source line, and that
+/// line can hold PHI. Quoted source lines (`8 |   endpoint = ...`) are dropped and identifiers
+/// masked.
+pub fn safe_error(message: &str) -> String {
+    let kept: Vec<&str> = message
+        .lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
+            !(t.starts_with('|') || (digits > 0 && t[digits..].trim_start().starts_with('|')))
+        })
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| matches!(c, '^' | '-' | ' ')))
+        .collect();
+    crate::mask::mask(&crate::text::clip(&kept.join(" "), MAX_ERROR_CHARS))
+}
+
 /// Consumes artifact events into per-system models.
 pub struct Analyzer {
     catalog: Catalog,
@@ -124,6 +144,7 @@ impl Analyzer {
         facts: usize,
         error: Option<String>,
     ) {
+        let error = error.map(|e| safe_error(&e));
         let rec = ArtifactRecord {
             id: event.id.clone(),
             path: event.path.clone(),
@@ -188,5 +209,52 @@ impl Analyzer {
     /// Ids of the systems that have a model.
     pub fn system_ids(&self) -> BTreeSet<String> {
         self.systems.keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_drop_quoted_source_and_mask_identifiers() {
+        let hcl = " --> HCL parse error in line 8, column 32\n  |\n8 |   endpoint = \"(608) 555-0193\" x\n  |   ^---\n  = expected newline";
+        let safe = safe_error(hcl);
+        assert!(!safe.contains("555-0193"), "{safe}");
+        assert!(safe.contains("line 8, column 32"), "{safe}");
+        assert!(safe.contains("expected newline"), "{safe}");
+        assert_eq!(safe_error("bad ssn 123-45-6789"), "bad ssn [SSN]");
+    }
+
+    #[test]
+    fn a_panicking_or_failing_extractor_does_not_stop_other_artifacts() {
+        let mut a = Analyzer::new(Config::default());
+        let bad = ArtifactEvent::new(Source::Files, "broken.tf", "default", "resource \"x\" {".into());
+        let good = ArtifactEvent::new(
+            Source::Files,
+            "design.md",
+            "default",
+            "We send each patient's name and lab results to Mixpanel.".into(),
+        );
+        assert!(matches!(a.process(&bad), Outcome::Failed { .. }));
+        assert!(matches!(a.process(&good), Outcome::Analyzed { .. }));
+        assert!(a.findings().iter().any(|f| f.category == "disclosure_no_baa"));
+    }
+
+    #[test]
+    fn tombstones_retract_findings_and_replays_change_nothing() {
+        let mut a = Analyzer::new(Config::default());
+        let doc = ArtifactEvent::new(
+            Source::Files,
+            "design.md",
+            "default",
+            "We send each patient's name and lab results to Mixpanel.".into(),
+        );
+        a.process(&doc);
+        assert_eq!(a.process(&doc), Outcome::Analyzed { facts: 1, changed: false });
+        assert!(!a.findings().is_empty());
+        let gone = ArtifactEvent::tombstone(Source::Files, &doc.id, &doc.path, "default");
+        assert_eq!(a.process(&gone), Outcome::Deleted);
+        assert!(a.findings().is_empty());
     }
 }

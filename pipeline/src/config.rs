@@ -32,7 +32,7 @@ pub struct Config {
     pub systems: BTreeMap<String, SystemConfig>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizationConfig {
     /// Display name, used in reports.
@@ -42,6 +42,12 @@ pub struct OrganizationConfig {
     /// A vendor's products are covered by the vendor's BAA: `microsoft` covers Azure OpenAI.
     #[serde(default)]
     pub baa_signed: Vec<String>,
+}
+
+impl Default for OrganizationConfig {
+    fn default() -> Self {
+        OrganizationConfig { name: default_org_name(), baa_signed: Vec::new() }
+    }
 }
 
 fn default_org_name() -> String {
@@ -177,6 +183,12 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("systems.a.paths is empty"), "{text}");
         assert!(text.contains("systems.b.paths: bad pattern"), "{text}");
+    }
+
+    #[test]
+    fn defaults_name_the_organization_even_without_a_file() {
+        assert_eq!(Config::default().organization.name, "unnamed organization");
+        assert_eq!(parse("").unwrap().organization.name, "unnamed organization");
     }
 
     #[test]

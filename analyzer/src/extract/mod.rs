@@ -225,12 +225,19 @@ fn json_kind(name: &str, text: &str) -> Format {
     let head: String = text.chars().take(4000).collect();
     if head.contains("\"openapi\"") || head.contains("\"swagger\"") {
         Format::OpenApi
-    } else if head.contains("\"body\"") && text.contains("\"storage\"") && text.contains("\"title\"")
-    {
+    } else if is_confluence_page(&head) {
         Format::ConfluenceJson
     } else {
         Format::JsonConfig
     }
+}
+
+/// A Confluence REST page: a title with a space id, or a storage body, or a web UI link.
+fn is_confluence_page(head: &str) -> bool {
+    head.contains("\"title\"")
+        && (head.contains("\"spaceId\"")
+            || head.contains("\"webui\"")
+            || head.contains("\"body\"") && head.contains("\"storage\""))
 }
 
 /// Extract the facts of one artifact revision.
