@@ -10,7 +10,8 @@
 //!
 //! Terraform, OpenAPI, manifests and SQL use the helpers at the end of this file: [`Facts`]
 //! (facts without repeats), URL reading ([`parse_url`], [`plaintext_endpoint`]), comment and
-//! description prose ([`Note`], [`prose_facts`]) and PHI element lists ([`phi_elements`]).
+//! description prose ([`Note`], [`prose_facts`]) and PHI read from names ([`phi_elements`],
+//! [`FieldPhi`]).
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -74,9 +75,7 @@ impl KubeObject<'_, '_> {
             }
             "Service" => self.service(out, name),
             "Ingress" => self.ingress(out, name, name_line),
-            "ExternalSecret" | "Secret" | "SealedSecret" => {
-                self.secret(out, kind, name, name_line)
-            }
+            "ExternalSecret" | "Secret" | "SealedSecret" => self.secret(out, kind, name, name_line),
             "ConfigMap" => self.config_map(out, notes),
             _ => {}
         }
@@ -110,6 +109,7 @@ impl KubeObject<'_, '_> {
     }
 
     fn container(&self, out: &mut Facts, workload: &EntityRef, container: &Value) {
+        let mut vars = Vec::new();
         for env in container.get("env").and_then(Value::as_array).into_iter().flatten() {
             let Some(var) = env.get("name").and_then(Value::as_str) else { continue };
             if let Some(secret) =
@@ -118,9 +118,13 @@ impl KubeObject<'_, '_> {
                 self.uses_secret(out, workload, secret, "name");
             }
             let line = self.lines.key_value("name", var, self.start);
-            let value = env.get("value").and_then(scalar_text);
-            env_var(self.ctx, out, workload, var, value.as_deref(), line);
+            vars.push(EnvVar {
+                name: var.to_string(),
+                value: env.get("value").and_then(scalar_text),
+                line,
+            });
         }
+        env_vars(self.ctx, out, workload, &vars);
         for source in container.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
             if let Some(secret) = source.pointer("/secretRef/name").and_then(Value::as_str) {
                 self.uses_secret(out, workload, secret, "name");
@@ -164,11 +168,9 @@ impl KubeObject<'_, '_> {
             Some(h) => self.lines.key_value("host", h, self.start),
             None => name_line,
         };
+        // The ingress is usually named like the workload behind it, so its name is not made
+        // an alias of the endpoint (that would merge the two).
         out.push(Claim::Entity(endpoint.clone()), self.evidence(line, &format!("Ingress {name}")));
-        if endpoint_name != name {
-            let claim = Claim::Alias { name: name.to_string(), of: endpoint.clone() };
-            out.push(claim, self.evidence(name_line, &format!("Ingress {name}")));
-        }
         if let Some(h) = host {
             let claim = Claim::Alias { name: h.to_string(), of: endpoint.clone() };
             out.push(claim, self.evidence(line, &format!("host: {h}")));
@@ -206,7 +208,11 @@ impl KubeObject<'_, '_> {
         for (key, value) in data {
             let Some(text) = scalar_text(value) else { continue };
             let line = self.lines.child(key, data_line, false);
-            notes.push(Note { line: line.unwrap_or(data_line), text: text.clone(), own_line: false });
+            notes.push(Note {
+                line: line.unwrap_or(data_line),
+                text: text.clone(),
+                own_line: false,
+            });
             let vendor = self.ctx.catalog.vendor_by_env(key);
             if let Some(v) = vendor {
                 let vendor = vendor_entity(self.ctx, v);
@@ -219,28 +225,41 @@ impl KubeObject<'_, '_> {
     }
 }
 
-/// One environment variable of a workload or compose service: vendor SDK settings become a
-/// flow to the vendor; `http://` endpoints to outside hosts are plaintext. Values are never
-/// quoted in excerpts (they may be secrets).
-fn env_var(
-    ctx: &Ctx,
-    out: &mut Facts,
-    from: &EntityRef,
-    var: &str,
-    value: Option<&str>,
+/// An environment variable as set on a workload or compose service.
+struct EnvVar {
+    name: String,
+    value: Option<String>,
     line: Option<u32>,
-) {
-    if let Some(v) = ctx.catalog.vendor_by_env(var) {
-        vendor_flow(ctx, out, from, v, line, &format!("{}: {var}", from.name));
-    }
-    let Some(value) = value else { return };
-    if let Some(url) = parse_url(value) {
-        if let Some(v) = ctx.catalog.vendor_by_host(url.host) {
-            vendor_flow(ctx, out, from, v, line, &format!("{}: {var} → {}", from.name, url.host));
+}
+
+/// The environment of one workload or compose service. Vendor SDK settings become a flow to
+/// the vendor, unless one of that vendor's variables points at a local stand-in (a mock or a
+/// relay on the same network): then the service talks to the stand-in. `http://` endpoints to
+/// outside hosts are plaintext. Values are never quoted in excerpts (they may be secrets).
+fn env_vars(ctx: &Ctx, out: &mut Facts, from: &EntityRef, vars: &[EnvVar]) {
+    let stand_ins: HashSet<usize> = vars
+        .iter()
+        .filter_map(|var| {
+            let vendor = ctx.catalog.vendor_by_env(&var.name)?;
+            let url = parse_url(var.value.as_deref()?)?;
+            is_local_host(url.host).then_some(vendor)
+        })
+        .collect();
+    for var in vars {
+        let name = var.name.as_str();
+        if let Some(v) = ctx.catalog.vendor_by_env(name).filter(|v| !stand_ins.contains(v)) {
+            vendor_flow(ctx, out, from, v, var.line, &format!("{}: {name}", from.name));
         }
-    }
-    if is_url_key(var) || var.to_uppercase().contains("HOST") {
-        plaintext_url(ctx, out, value, line, var);
+        let Some(value) = var.value.as_deref() else { continue };
+        if let Some(url) = parse_url(value) {
+            if let Some(v) = ctx.catalog.vendor_by_host(url.host) {
+                let excerpt = format!("{}: {name} → {}", from.name, url.host);
+                vendor_flow(ctx, out, from, v, var.line, &excerpt);
+            }
+        }
+        if is_url_key(name) || name.to_uppercase().contains("HOST") {
+            plaintext_url(ctx, out, value, var.line, name);
+        }
     }
 }
 
@@ -270,9 +289,28 @@ fn vendor_flow(
 
 /// Images whose containers store data.
 const STORE_IMAGES: &[&str] = &[
-    "postgres", "postgis", "mysql", "mariadb", "mongo", "redis", "valkey", "elasticsearch",
-    "opensearch", "minio", "cassandra", "couchdb", "couchbase", "memcached", "neo4j", "influxdb",
-    "clickhouse", "mssql", "cockroach", "dynamodb-local", "azurite", "fhir",
+    "postgres",
+    "postgis",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "redis",
+    "valkey",
+    "elasticsearch",
+    "opensearch",
+    "minio",
+    "cassandra",
+    "couchdb",
+    "couchbase",
+    "memcached",
+    "neo4j",
+    "influxdb",
+    "clickhouse",
+    "mssql",
+    "cockroach",
+    "dynamodb-local",
+    "azurite",
+    "fhir",
 ];
 
 /// Images whose containers carry messages.
@@ -314,7 +352,8 @@ impl Compose<'_, '_> {
             out.push(Claim::Entity(self.entity(name)), self.ctx.evidence(line, &excerpt));
         }
         for (name, service) in self.services {
-            let line = self.lines.child(name, self.services_line, false).unwrap_or(self.services_line);
+            let line =
+                self.lines.child(name, self.services_line, false).unwrap_or(self.services_line);
             self.dependencies(out, name, service, line);
             self.environment(out, name, service, line);
         }
@@ -355,17 +394,21 @@ impl Compose<'_, '_> {
     }
 
     fn environment(&self, out: &mut Facts, name: &str, service: &Value, line: u32) {
+        let env = compose_env(service.get("environment"));
+        if env.is_empty() {
+            return;
+        }
         let env_line = self.lines.child("environment", line, false).unwrap_or(line);
-        let service_ref = self.entity(name);
-        for (var, value) in compose_env(service.get("environment")) {
+        let mut vars = Vec::new();
+        for (var, value) in env {
             let var_line = self.lines.containing(&var, env_line);
-            env_var(self.ctx, out, &service_ref, &var, value.as_deref(), var_line);
             let host = value.as_deref().and_then(parse_url).map(|u| u.host.to_string());
             if let Some(host) = host {
-                let excerpt = format!("{name}: {var} → {host}");
-                self.flow(out, name, &host, var_line, &excerpt);
+                self.flow(out, name, &host, var_line, &format!("{name}: {var} → {host}"));
             }
+            vars.push(EnvVar { name: var, value, line: var_line });
         }
+        env_vars(self.ctx, out, &self.entity(name), &vars);
     }
 }
 
@@ -393,9 +436,7 @@ fn compose_env(env: Option<&Value>) -> Vec<(String, Option<String>)> {
                 None => (s.trim().to_string(), None),
             })
             .collect(),
-        Some(Value::Object(map)) => {
-            map.iter().map(|(k, v)| (k.clone(), scalar_text(v))).collect()
-        }
+        Some(Value::Object(map)) => map.iter().map(|(k, v)| (k.clone(), scalar_text(v))).collect(),
         _ => Vec::new(),
     }
 }
@@ -411,7 +452,7 @@ pub fn extract_config(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
     let lines = Lines::new(ctx.text);
     let mut walk = ConfigWalk::new(ctx, &lines);
     for (doc, start) in &docs {
-        walk.walk(doc, &mut Vec::new(), *start, 0);
+        walk.walk(doc, &mut Vec::new(), *start, *start, 0);
     }
     let mut notes = yaml_comments(ctx.text);
     notes.append(&mut walk.notes);
@@ -423,11 +464,11 @@ pub fn extract_config(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
 
 /// A JSON config, read like [`extract_config`].
 pub fn extract_json_config(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
-    let root: Value =
-        serde_json::from_str(ctx.text).map_err(|e| ExtractError::malformed(Format::JsonConfig, e))?;
+    let root: Value = serde_json::from_str(ctx.text)
+        .map_err(|e| ExtractError::malformed(Format::JsonConfig, e))?;
     let lines = Lines::new(ctx.text);
     let mut walk = ConfigWalk::new(ctx, &lines);
-    walk.walk(&root, &mut Vec::new(), 1, 0);
+    walk.walk(&root, &mut Vec::new(), 1, 1, 0);
     let notes = std::mem::take(&mut walk.notes);
     let mut out = walk.finish();
     out.extend(prose_facts(ctx, &notes));
@@ -438,9 +479,8 @@ pub fn extract_json_config(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
 const LOG_WORDS: &[&str] = &["log", "logs", "logging", "logged", "logger"];
 
 /// Words of a key that say it is about message contents.
-const BODY_WORDS: &[&str] = &[
-    "body", "bodies", "payload", "payloads", "prompt", "prompts", "completion", "completions",
-];
+const BODY_WORDS: &[&str] =
+    &["body", "bodies", "payload", "payloads", "prompt", "prompts", "completion", "completions"];
 
 /// Walks a config tree keeping the key path.
 struct ConfigWalk<'a, 'c> {
@@ -474,32 +514,52 @@ impl<'a, 'c> ConfigWalk<'a, 'c> {
         }
     }
 
-    /// Walk `value`, whose key is on `line` (for the document root: the line it starts on).
-    fn walk(&mut self, value: &Value, path: &mut Vec<String>, line: u32, depth: usize) {
+    /// Walk `value`, whose key is on line `parent` (for the document root: the line the
+    /// document starts on). Its content is looked for from line `start` on; the line after the
+    /// last one located is returned, where the next sibling is looked for.
+    fn walk(
+        &mut self,
+        value: &Value,
+        path: &mut Vec<String>,
+        parent: u32,
+        start: u32,
+        depth: usize,
+    ) -> u32 {
         self.nodes += 1;
         if depth > MAX_DEPTH || self.nodes > MAX_NODES {
-            return;
+            return start;
         }
         match value {
             Value::Object(map) => {
+                let mut cursor = start;
                 for (key, child) in map {
-                    let key_line = self.lines.child(key, line, depth == 0).unwrap_or(line);
+                    let found = self.lines.child_at(key, parent, depth == 0, cursor);
+                    let key_line = found.unwrap_or(parent);
                     if path.is_empty() {
                         self.vendor_key(key, key_line);
                     }
                     path.push(key.clone());
-                    self.walk(child, path, key_line, depth + 1);
+                    let next = self.walk(child, path, key_line, key_line + 1, depth + 1);
                     path.pop();
+                    if found.is_some() {
+                        cursor = next.max(key_line + 1);
+                    }
                 }
+                cursor
             }
             Value::Array(items) => {
+                let mut cursor = start;
                 for item in items {
-                    self.walk(item, path, line, depth + 1);
+                    cursor = self.walk(item, path, parent, cursor, depth + 1);
                 }
+                cursor
             }
-            Value::String(s) => self.leaf(path, s, line),
-            Value::Bool(b) => self.flag(path, *b, line),
-            Value::Null | Value::Number(_) => {}
+            Value::String(s) => self.leaf(path, s, parent, start),
+            Value::Bool(b) => {
+                self.flag(path, *b, parent);
+                start
+            }
+            Value::Null | Value::Number(_) => start,
         }
     }
 
@@ -511,13 +571,23 @@ impl<'a, 'c> ConfigWalk<'a, 'c> {
         }
     }
 
-    fn leaf(&mut self, path: &[String], value: &str, line: u32) {
-        let Some(key) = path.last() else { return };
-        let line = if self.lines.text(line).contains(value) {
-            line
+    /// A string value: returns where its siblings are looked for.
+    fn leaf(&mut self, path: &[String], value: &str, parent: u32, start: u32) -> u32 {
+        let Some(key) = path.last() else { return start };
+        let first = value.lines().next().unwrap_or("");
+        let (line, next) = if self.lines.text(parent).contains(first) {
+            (parent, start)
         } else {
-            self.lines.containing(value, line).unwrap_or(line)
+            match self.lines.containing(first, start) {
+                Some(l) => (l, l + 1),
+                None => (parent, start),
+            }
         };
+        self.value(path, key, value, line);
+        next
+    }
+
+    fn value(&mut self, path: &[String], key: &str, value: &str, line: u32) {
         let lower = key.to_lowercase();
         if matches!(lower.as_str(), "description" | "summary" | "comment" | "note" | "notes") {
             self.notes.push(Note { line, text: value.to_string(), own_line: false });
@@ -597,7 +667,7 @@ fn has_word(text: &str, set: &[&str]) -> bool {
 }
 
 /// The vendor a config key or value names outright (`sentry`, `azure_openai`, `NewRelic`).
-fn vendor_named(ctx: &Ctx, name: &str) -> Option<usize> {
+pub(super) fn vendor_named(ctx: &Ctx, name: &str) -> Option<usize> {
     let wanted = alnum(name);
     if wanted.is_empty() {
         return None;
@@ -613,12 +683,14 @@ fn alnum(s: &str) -> String {
     s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
-/// Paths of test fixtures and mocks, whose data is synthetic by convention.
+/// Paths of test fixtures and mocks, whose data is synthetic by convention: a `test`, `tests`
+/// or `testdata` folder, or any folder or file named for fixtures or mocks.
 pub(super) fn is_fixture_path(path: &str) -> bool {
-    let p = path.to_lowercase();
-    ["fixture", "test/", "tests/", "mock", "wiremock", "__snapshots__", "testdata/"]
-        .iter()
-        .any(|m| p.contains(m))
+    path.to_lowercase().split('/').any(|part| {
+        matches!(part, "test" | "tests" | "testdata" | "__tests__" | "__mocks__")
+            || part.contains("fixture")
+            || part.contains("mock")
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -626,7 +698,10 @@ pub(super) fn is_fixture_path(path: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 
 /// Every document of a YAML stream as a JSON tree, with the line it starts on.
-pub(super) fn yaml_documents(text: &str, format: Format) -> Result<Vec<(Value, u32)>, ExtractError> {
+pub(super) fn yaml_documents(
+    text: &str,
+    format: Format,
+) -> Result<Vec<(Value, u32)>, ExtractError> {
     let starts = document_starts(text);
     let mut docs = Vec::new();
     // The iterator repeats a failure forever, so stop at the first error.
@@ -764,7 +839,9 @@ fn comment_start(line: &str) -> Option<usize> {
             Some(_) => {}
             None if c == '#' && prev.is_whitespace() => return Some(i),
             None if c == '#' && i == 0 => return Some(i),
-            None if (c == '"' || c == '\'') && matches!(last_code, ' ' | ':' | '-' | '[' | '{' | ',') => {
+            None if (c == '"' || c == '\'')
+                && matches!(last_code, ' ' | ':' | '-' | '[' | '{' | ',') =>
+            {
                 quote = Some(c)
             }
             None => {}
@@ -808,21 +885,30 @@ impl<'a> Lines<'a> {
     /// level of the document starting at `parent`); else the first line after `parent` that
     /// states it.
     pub(super) fn child(&self, key: &str, parent: u32, root: bool) -> Option<u32> {
-        self.direct_child(key, parent, root).or_else(|| self.key(key, parent))
+        self.child_at(key, parent, root, 0).or_else(|| self.key(key, parent))
     }
 
-    fn direct_child(&self, key: &str, parent: u32, root: bool) -> Option<u32> {
+    /// Like [`Lines::child`], looking only at lines from `start` on: siblings come in file
+    /// order, so the next one is after the previous one.
+    pub(super) fn child_from(&self, key: &str, parent: u32, start: u32) -> Option<u32> {
+        self.child_at(key, parent, false, start).or_else(|| self.key(key, start.max(parent)))
+    }
+
+    /// The line of `key` directly under line `parent` (or at the top level of the document
+    /// starting at `parent`, with `root`), at or after line `start`.
+    pub(super) fn child_at(&self, key: &str, parent: u32, root: bool, start: u32) -> Option<u32> {
         let parent_indent = if root { None } else { Some(indent(self.text_raw(parent))) };
         let first = if root { parent } else { parent + 1 };
-        let mut child_indent: Option<usize> = None;
-        for (i, line) in self.from(first) {
+        let skip = |t: &str| t.is_empty() || t.starts_with('#') || matches!(t, "{" | "[" | "---");
+        let (_, first_child) = self.from(first).find(|(_, l)| !skip(l.trim()))?;
+        let child_indent = indent(first_child);
+        for (i, line) in self.from(first.max(start)) {
             let t = line.trim();
-            let structural = matches!(t, "{" | "[" | "---");
-            if t.is_empty() || t.starts_with('#') || (structural && child_indent.is_none()) {
-                continue;
-            }
-            if root && t == "---" {
+            if root && t == "---" && i != parent {
                 return None;
+            }
+            if skip(t) {
+                continue;
             }
             let ind = indent(line);
             if let Some(p) = parent_indent {
@@ -830,11 +916,10 @@ impl<'a> Lines<'a> {
                     return None;
                 }
             }
-            let at = *child_indent.get_or_insert(ind);
-            if ind < at && root {
+            if root && ind < child_indent {
                 return None;
             }
-            if ind == at && key_rest(line, key).is_some() {
+            if ind == child_indent && key_rest(line, key).is_some() {
                 return Some(i);
             }
         }
@@ -1059,11 +1144,11 @@ pub(super) fn vendor_entity(ctx: &Ctx, vendor: usize) -> EntityRef {
 }
 
 /// PHI elements of mentions, one per type and term, sorted.
-pub(super) fn phi_elements<'m>(mentions: impl IntoIterator<Item = &'m PhiMention>) -> Vec<PhiElement> {
-    let set: BTreeSet<PhiElement> = mentions
-        .into_iter()
-        .map(|m| PhiElement { kind: m.kind, name: m.term.clone() })
-        .collect();
+pub(super) fn phi_elements<'m>(
+    mentions: impl IntoIterator<Item = &'m PhiMention>,
+) -> Vec<PhiElement> {
+    let set: BTreeSet<PhiElement> =
+        mentions.into_iter().map(|m| PhiElement { kind: m.kind, name: m.term.clone() }).collect();
     set.into_iter().collect()
 }
 
@@ -1081,6 +1166,66 @@ pub(super) fn scan_elements(scan: &PhiScan) -> Vec<PhiElement> {
     }
 }
 
+/// PHI named by the field names of one record (an API schema, a table, an operation's
+/// parameters and bodies). Field names are read together: a health term counts when the
+/// record also identifies someone or is about a person, an identifier when the record is about
+/// a person or holds health information, and a strong identifier (MRN, SSN) always. A
+/// `medications` list with no one's identifier in it is reference data, not PHI.
+#[derive(Debug, Clone, Default)]
+pub(super) struct FieldPhi {
+    elements: BTreeSet<PhiElement>,
+    strong: bool,
+    health: bool,
+    identifier: bool,
+    context: bool,
+}
+
+impl FieldPhi {
+    /// Add the terms of a field name (or any name read as fields).
+    pub(super) fn add(&mut self, scan: &PhiScan) {
+        for m in &scan.mentions {
+            self.insert(PhiElement { kind: m.kind, name: m.term.clone() }, m.strong);
+        }
+        self.context |= scan.patient_context;
+    }
+
+    /// Add one element, strong when it identifies a patient by itself.
+    pub(super) fn insert(&mut self, element: PhiElement, strong: bool) {
+        self.strong |= strong;
+        self.health |= element.kind.is_health();
+        self.identifier |= !element.kind.is_health();
+        self.elements.insert(element);
+    }
+
+    /// The record is about a person (`Patient`, `/patients/{id}`).
+    pub(super) fn about_person(&mut self, yes: bool) {
+        self.context |= yes;
+    }
+
+    pub(super) fn merge(&mut self, other: &FieldPhi) {
+        self.elements.extend(other.elements.iter().cloned());
+        self.strong |= other.strong;
+        self.health |= other.health;
+        self.identifier |= other.identifier;
+        self.context |= other.context;
+    }
+
+    pub(super) fn is_phi(&self) -> bool {
+        self.strong
+            || (self.context && (self.health || self.identifier))
+            || (self.health && self.identifier)
+    }
+
+    /// The elements, when the record is PHI.
+    pub(super) fn data(&self) -> Vec<PhiElement> {
+        if self.is_phi() {
+            self.elements.iter().cloned().collect()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 /// Prose inside a structured file: a comment or a description, with its line.
 #[derive(Debug, Clone)]
 pub(super) struct Note {
@@ -1095,7 +1240,8 @@ const MAX_NOTES: usize = 5_000;
 
 /// Read comments and descriptions as prose. Consecutive own-line comments form a paragraph
 /// (sentences run across comment lines); each sentence becomes a block cited at the line it
-/// starts on.
+/// starts on. The file's comments form one section, as a document without headings does: PHI
+/// a header comment names ("lab result PDFs") frames the remarks below it.
 pub(super) fn prose_facts(ctx: &Ctx, notes: &[Note]) -> Vec<Fact> {
     let notes = &notes[..notes.len().min(MAX_NOTES)];
     let mut builder = DocBuilder::new();
@@ -1167,7 +1313,11 @@ pub(super) mod tests {
 
     /// The facts whose claim is an attribute `attr` of the entity named `name`, as
     /// (line, data types).
-    pub(crate) fn attrs(facts: &[Fact], name: &str, attr: &Attr) -> Vec<(Option<u32>, Vec<PhiType>)> {
+    pub(crate) fn attrs(
+        facts: &[Fact],
+        name: &str,
+        attr: &Attr,
+    ) -> Vec<(Option<u32>, Vec<PhiType>)> {
         facts
             .iter()
             .filter_map(|f| match &f.claim {
@@ -1274,7 +1424,28 @@ spec:
         });
         // The first `name: shared-db-login` of the second document, not of the first.
         assert!(job.is_some());
-        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: a\n      envFrom:\n        - secretRef:\n            name: s1\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n    - name: b\n      envFrom:\n        - secretRef:\n            name: s1\n";
+        let text = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: a
+spec:
+  containers:
+    - name: a
+      envFrom:
+        - secretRef:
+            name: s1
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: b
+spec:
+  containers:
+    - name: b
+      envFrom:
+        - secretRef:
+            name: s1
+"#;
         let facts = run("p.yaml", Format::Kubernetes, text, extract_kubernetes);
         let s1 = Attr::UsesCredential("s1".into());
         assert_eq!(attrs(&facts, "a", &s1), [(Some(10), vec![])]);
@@ -1303,6 +1474,14 @@ spec:
 ";
         let facts = run("k.yaml", Format::Kubernetes, text, extract_kubernetes);
         assert_eq!(attrs(&facts, "portal-api", &Attr::Plaintext), [(Some(7), vec![])]);
+        let aliases: Vec<&str> = facts
+            .iter()
+            .filter_map(|f| match &f.claim {
+                Claim::Alias { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(aliases, ["portal-api.acme.example", "app-db-creds"], "not the ingress name");
         assert_eq!(entities(&facts, EntityKind::Credential), ["app-db"]);
         assert!(facts.iter().any(|f| matches!(&f.claim,
             Claim::Alias { name, of } if name == "app-db-creds" && of.name == "app-db")));
@@ -1321,7 +1500,8 @@ data:
         let facts = run("cm.yaml", Format::Kubernetes, text, extract_kubernetes);
         assert!(
             facts.iter().any(|f| matches!(&f.claim, Claim::Flow { to: Target::Known(v), .. }
-                if v.name == "Mailchimp") && f.evidence.line == Some(6)),
+                if v.name == "Mailchimp")
+                && f.evidence.line == Some(6)),
             "{facts:#?}"
         );
     }
@@ -1340,7 +1520,15 @@ data:
         };
         assert!(matches!(extract_kubernetes(&ctx), Err(ExtractError::Malformed { .. })));
         assert!(matches!(extract_config(&ctx), Err(ExtractError::Malformed { .. })));
-        let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n";
+        let bomb = r#"a: &a [x, x, x, x, x, x, x, x, x]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+"#;
         let artifact = ArtifactEvent::new(Source::Files, "bomb.yaml", "default", bomb.into());
         let ctx = Ctx { text: bomb, artifact: &artifact, ..ctx };
         // Alias expansion is bounded by the parser: an error or a bounded walk, never a hang.
@@ -1421,7 +1609,13 @@ logging:
 
     #[test]
     fn json_config_is_walked_like_yaml() {
-        let text = "{\n  \"provider\": \"azure_openai\",\n  \"notify\": {\n    \"webhook_url\": \"http://hooks.acme.example/x\"\n  }\n}\n";
+        let text = r#"{
+  "provider": "azure_openai",
+  "notify": {
+    "webhook_url": "http://hooks.acme.example/x"
+  }
+}
+"#;
         let facts = run("settings.json", Format::JsonConfig, text, extract_json_config);
         assert_eq!(entities(&facts, EntityKind::Vendor), ["Azure OpenAI"]);
         assert_eq!(attrs(&facts, "hooks", &Attr::Plaintext), [(Some(4), vec![])]);
@@ -1439,7 +1633,8 @@ logging:
 
     #[test]
     fn comments_inside_block_scalars_are_content() {
-        let notes = yaml_comments("a: |\n  # not a comment\n  text\nb: 1 # a comment\nc: 'x # y'\n");
+        let notes =
+            yaml_comments("a: |\n  # not a comment\n  text\nb: 1 # a comment\nc: 'x # y'\n");
         let texts: Vec<&str> = notes.iter().map(|n| n.text.as_str()).collect();
         assert_eq!(texts, ["a comment"]);
         assert_eq!(notes[0].line, 4);
