@@ -15,14 +15,18 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use phiflow_analyzer::emit::{self, ErrorRecord, ScanReport, SkippedRecord};
 use phiflow_analyzer::analyzer::safe_error;
+use phiflow_analyzer::emit::{self, ErrorRecord, ScanReport, SkippedRecord};
 use phiflow_analyzer::Analyzer;
 use phiflow_connector_files::FilesConnector;
 use phiflow_pipeline::{topics, ArtifactEvent, Config, EmbeddedBus};
 
 #[derive(Parser)]
-#[command(name = "phiflow", version, about = "Find where PHI flows in design documents and check it against HIPAA")]
+#[command(
+    name = "phiflow",
+    version,
+    about = "Find where PHI flows in design documents and check it against HIPAA"
+)]
 struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -147,11 +151,20 @@ fn run_scan(root: &Path, config: Config, config_path: Option<&Path>) -> Result<S
                 return;
             }
             if let Err(e) = bus.publish_artifact(&event) {
-                publish_errors.push(ErrorRecord { path: event.path.clone(), artifact: Some(event.id.clone()), error: e.to_string() });
+                publish_errors.push(ErrorRecord {
+                    path: event.path.clone(),
+                    artifact: Some(event.id.clone()),
+                    error: e.to_string(),
+                });
             }
         })
         .with_context(|| format!("cannot scan {}", root.display()))?;
-    tracing::info!(published = files.published, skipped = files.skipped.len(), errors = files.errors.len(), "files connector done");
+    tracing::info!(
+        published = files.published,
+        skipped = files.skipped.len(),
+        errors = files.errors.len(),
+        "files connector done"
+    );
 
     let mut analyzer = Analyzer::new(config);
     let mut errors = publish_errors;
@@ -161,10 +174,18 @@ fn run_scan(root: &Path, config: Config, config_path: Option<&Path>) -> Result<S
             Ok(event) => {
                 analyzer.process(&event);
             }
-            Err(e) => errors.push(ErrorRecord { path: envelope.key.clone(), artifact: Some(envelope.key), error: format!("undecodable artifact event: {e}") }),
+            Err(e) => errors.push(ErrorRecord {
+                path: envelope.key.clone(),
+                artifact: Some(envelope.key),
+                error: format!("undecodable artifact event: {e}"),
+            }),
         }
     }
-    let skipped = files.skipped.into_iter().map(|s| SkippedRecord { path: s.path, reason: s.reason }).collect();
+    let skipped = files
+        .skipped
+        .into_iter()
+        .map(|s| SkippedRecord { path: s.path, reason: s.reason })
+        .collect();
     errors.extend(files.errors.into_iter().map(|e| ErrorRecord {
         path: e.path,
         artifact: None,

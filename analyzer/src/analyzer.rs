@@ -115,8 +115,10 @@ impl Analyzer {
         };
         let component = component_for(&event.path, &self.system_name(&system));
         let ctx = Ctx { catalog: &self.catalog, artifact: event, text, format, component };
-        let result = catch_unwind(AssertUnwindSafe(|| extract::extract(&ctx)))
-            .unwrap_or_else(|_| Err(ExtractError::malformed(format, "internal error while reading")));
+        let result =
+            catch_unwind(AssertUnwindSafe(|| extract::extract(&ctx))).unwrap_or_else(|_| {
+                Err(ExtractError::malformed(format, "internal error while reading"))
+            });
 
         let model = self.systems.entry(system).or_default();
         match result {
@@ -229,7 +231,8 @@ mod tests {
     #[test]
     fn a_panicking_or_failing_extractor_does_not_stop_other_artifacts() {
         let mut a = Analyzer::new(Config::default());
-        let bad = ArtifactEvent::new(Source::Files, "broken.tf", "default", "resource \"x\" {".into());
+        let bad =
+            ArtifactEvent::new(Source::Files, "broken.tf", "default", "resource \"x\" {".into());
         let good = ArtifactEvent::new(
             Source::Files,
             "design.md",

@@ -63,7 +63,9 @@ mod tests {
 
     #[test]
     fn masks_each_identifier_kind() {
-        let got = mask("Jane, DOB 1984-03-02, SSN 123-45-6789, jane@x.example, (608) 555-0177, MRN: A1234567");
+        let got = mask(
+            "Jane, DOB 1984-03-02, SSN 123-45-6789, jane@x.example, (608) 555-0177, MRN: A1234567",
+        );
         assert!(!got.contains("1984-03-02"), "{got}");
         assert!(!got.contains("123-45-6789"), "{got}");
         assert!(!got.contains("jane@x.example"), "{got}");
@@ -73,6 +75,9 @@ mod tests {
 
     #[test]
     fn leaves_ordinary_dates_and_words_alone() {
-        assert_eq!(mask("Rollout on 2026-10-13 for the mrn field"), "Rollout on 2026-10-13 for the mrn field");
+        assert_eq!(
+            mask("Rollout on 2026-10-13 for the mrn field"),
+            "Rollout on 2026-10-13 for the mrn field"
+        );
     }
 }

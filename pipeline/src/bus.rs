@@ -61,8 +61,13 @@ impl EmbeddedBus {
 
     /// Encode an artifact event in binary mode and publish it on `phiflow.artifacts.v1`.
     pub fn publish_artifact(&self, event: &ArtifactEvent) -> Result<(), PipelineError> {
-        let envelope = self.encode(topics::ARTIFACTS, &event.id, "dev.phiflow.artifact.v1",
-            event.source.as_str(), event)?;
+        let envelope = self.encode(
+            topics::ARTIFACTS,
+            &event.id,
+            "dev.phiflow.artifact.v1",
+            event.source.as_str(),
+            event,
+        )?;
         self.publish(envelope);
         Ok(())
     }

@@ -262,9 +262,32 @@ pub struct Catalog {
 
 /// Words that, shortly before a PHI term, say it is absent ("no DOB", "without names").
 const NEGATORS: &[&str] = &[
-    "no", "not", "never", "without", "nor", "excluding", "exclude", "excludes", "excluded",
-    "except", "omit", "omits", "omitted", "redact", "redacts", "redacted", "mask", "masked",
-    "strip", "strips", "stripped", "free of", "instead of", "none", "drop", "drops",
+    "no",
+    "not",
+    "never",
+    "without",
+    "nor",
+    "excluding",
+    "exclude",
+    "excludes",
+    "excluded",
+    "except",
+    "omit",
+    "omits",
+    "omitted",
+    "redact",
+    "redacts",
+    "redacted",
+    "mask",
+    "masked",
+    "strip",
+    "strips",
+    "stripped",
+    "free of",
+    "instead of",
+    "none",
+    "drop",
+    "drops",
 ];
 
 /// How many tokens back a negator reaches.
@@ -381,7 +404,7 @@ impl Catalog {
     /// The vendor whose SDK package this is.
     pub fn vendor_by_package(&self, package: &str) -> Option<usize> {
         let p = package.trim().to_lowercase();
-        self.vendors.iter().position(|v| v.packages.iter().any(|k| *k == p))
+        self.vendors.iter().position(|v| v.packages.contains(&p))
     }
 
     /// The vendor an environment variable name configures (`SENTRY_DSN`, `VITE_FULLSTORY_ORG_ID`).
@@ -398,9 +421,8 @@ impl Catalog {
                     upper.find(key.as_str())
                 };
                 let Some(at) = at else { continue };
-                let better = best.is_none_or(|(_, b_at, b_len)| {
-                    at < b_at || (at == b_at && key.len() > b_len)
-                });
+                let better = best
+                    .is_none_or(|(_, b_at, b_len)| at < b_at || (at == b_at && key.len() > b_len));
                 if better {
                     best = Some((i, at, key.len()));
                 }
@@ -493,8 +515,13 @@ mod tests {
     fn field_names_are_typed() {
         let c = Catalog::builtin();
         let types = c.scan_phi("birthDate, nhsNumber, memberId, phq9_score, session_notes").types();
-        for t in [PhiType::Date, PhiType::Mrn, PhiType::HealthPlanId, PhiType::MentalHealth,
-            PhiType::ClinicalNote] {
+        for t in [
+            PhiType::Date,
+            PhiType::Mrn,
+            PhiType::HealthPlanId,
+            PhiType::MentalHealth,
+            PhiType::ClinicalNote,
+        ] {
             assert!(types.contains(&t), "{t:?} missing from {types:?}");
         }
     }

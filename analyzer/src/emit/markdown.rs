@@ -18,9 +18,19 @@ pub fn render(report: &ScanReport) -> String {
         report.model_version
     );
     if !report.findings.is_empty() {
-        out.push_str("| # | severity | score | category | flow or subject |\n|---|---|---|---|---|\n");
+        out.push_str(
+            "| # | severity | score | category | flow or subject |\n|---|---|---|---|---|\n",
+        );
         for (i, f) in report.findings.iter().enumerate() {
-            let _ = writeln!(out, "| {} | {} | {} | `{}` | {} |", i + 1, f.severity.as_str(), f.score, f.category, cell(&what(f)));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | `{}` | {} |",
+                i + 1,
+                f.severity.as_str(),
+                f.score,
+                f.category,
+                cell(&what(f))
+            );
         }
         out.push('\n');
     }

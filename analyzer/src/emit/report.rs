@@ -140,7 +140,9 @@ impl ScanReport {
             model.extend(&view, &prefix);
         }
         ScanReport {
-            system: if many { systems.into_iter().collect::<Vec<_>>().join(",") } else {
+            system: if many {
+                systems.into_iter().collect::<Vec<_>>().join(",")
+            } else {
                 systems.into_iter().next().unwrap_or_else(|| "default".into())
             },
             organization: analyzer.config().organization.name.clone(),
@@ -156,8 +158,10 @@ impl ScanReport {
 
 impl ModelReport {
     fn extend(&mut self, view: &ModelView, prefix: &str) {
-        let mut elements: BTreeMap<(PhiType, String), (BTreeSet<String>, BTreeSet<EvidenceLocation>)> =
-            BTreeMap::new();
+        let mut elements: BTreeMap<
+            (PhiType, String),
+            (BTreeSet<String>, BTreeSet<EvidenceLocation>),
+        > = BTreeMap::new();
         for e in view.entities.values() {
             let mut count = e.declared.len();
             for (attr, supports) in &e.attrs {

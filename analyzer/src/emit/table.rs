@@ -25,7 +25,15 @@ pub fn render(report: &ScanReport) -> String {
         out.push_str("No findings.\n");
     }
     for (i, f) in report.findings.iter().enumerate() {
-        let _ = writeln!(out, "{:>2}. {:<8} {:>3}  {}  [{}]", i + 1, f.severity.as_str().to_uppercase(), f.score, f.category, &f.fingerprint[..12]);
+        let _ = writeln!(
+            out,
+            "{:>2}. {:<8} {:>3}  {}  [{}]",
+            i + 1,
+            f.severity.as_str().to_uppercase(),
+            f.score,
+            f.category,
+            &f.fingerprint[..12]
+        );
         let _ = writeln!(out, "    {}", what(f));
         for line in wrap(&f.reason, WRAP * 2) {
             let _ = writeln!(out, "    {line}");

@@ -147,7 +147,8 @@ fn imported_vendors<'a>(ctx: &Ctx, code: &'a str) -> Vec<(&'a str, usize)> {
 /// (`@sentry/node/tracing` → `@sentry/node`), or its first segment (`sentry_sdk.integrations`).
 fn vendor_for_module(ctx: &Ctx, module: &str) -> Option<usize> {
     let m = module.trim();
-    let scoped_root: String = m.split('/').take(if m.starts_with('@') { 2 } else { 1 }).collect::<Vec<_>>().join("/");
+    let scoped_root: String =
+        m.split('/').take(if m.starts_with('@') { 2 } else { 1 }).collect::<Vec<_>>().join("/");
     let first = m.split(['.', '/']).next().unwrap_or(m);
     [m.to_string(), scoped_root, first.to_string(), first.replace('_', "-")]
         .iter()
@@ -251,7 +252,10 @@ fn logged_phi(
         return;
     }
     let subject = Target::Known(ctx.component.clone());
-    facts.push(Fact { claim: Claim::Attr { subject, attr: Attr::LogsPhi, data }, evidence: cite(line) });
+    facts.push(Fact {
+        claim: Claim::Attr { subject, attr: Attr::LogsPhi, data },
+        evidence: cite(line),
+    });
 }
 
 #[cfg(test)]
@@ -271,7 +275,11 @@ mod tests {
             format,
             component: EntityRef::new("portal", EntityKind::Service),
         };
-        if nb { notebook(&ctx).unwrap() } else { extract(&ctx) }
+        if nb {
+            notebook(&ctx).unwrap()
+        } else {
+            extract(&ctx)
+        }
     }
 
     fn flows_to(facts: &[Fact]) -> Vec<(String, usize, Option<u32>)> {
@@ -318,7 +326,11 @@ mod tests {
 
     #[test]
     fn files_without_phi_give_flows_without_data() {
-        let flows = flows_to(&run("a.js", "const Sentry = require('@sentry/node');\nSentry.init({dsn});\n", false));
+        let flows = flows_to(&run(
+            "a.js",
+            "const Sentry = require('@sentry/node');\nSentry.init({dsn});\n",
+            false,
+        ));
         assert_eq!(flows, vec![("Sentry".to_string(), 0, Some(2))]);
     }
 }

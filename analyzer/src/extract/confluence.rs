@@ -44,7 +44,10 @@ fn read_storage_titled(xhtml: &str, title: Option<&str>) -> Result<Doc, ExtractE
     loop {
         let pos = reader.buffer_position() as usize;
         let event = reader.read_event().map_err(|e| {
-            let at = line_of_offset(xhtml, (reader.error_position() as usize).saturating_sub(ROOT_OPEN.len()));
+            let at = line_of_offset(
+                xhtml,
+                (reader.error_position() as usize).saturating_sub(ROOT_OPEN.len()),
+            );
             ExtractError::malformed(Format::ConfluenceStorage, format!("line {at}: {e}"))
         })?;
         st.offset = pos.saturating_sub(ROOT_OPEN.len());
@@ -202,8 +205,21 @@ impl<'a> State<'a> {
 fn is_block(name: &str) -> bool {
     matches!(
         name,
-        "p" | "li" | "ul" | "ol" | "pre" | "blockquote" | "div" | "h1" | "h2" | "h3" | "h4"
-            | "h5" | "h6" | "ac:rich-text-body" | "ac:structured-macro" | "ac:task"
+        "p" | "li"
+            | "ul"
+            | "ol"
+            | "pre"
+            | "blockquote"
+            | "div"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "ac:rich-text-body"
+            | "ac:structured-macro"
+            | "ac:task"
     )
 }
 
@@ -229,9 +245,15 @@ mod tests {
         assert_eq!(texts[1], ("We use `@fullstory/browser` on /app pages.", Some(2)));
         assert_eq!(texts[3], ("/app/labs | Lab results", Some(5)));
         assert_eq!(doc.blocks[3].context.as_deref(), Some("Route | Shows"));
-        assert!(doc.blocks.iter().any(|b| b.kind == BlockKind::Code && b.text == "init({ orgId });"));
+        assert!(doc
+            .blocks
+            .iter()
+            .any(|b| b.kind == BlockKind::Code && b.text == "init({ orgId });"));
         assert!(!doc.blocks.iter().any(|b| b.text == "ts"), "macro parameters are not text");
-        assert!(doc.blocks.iter().any(|b| b.kind == BlockKind::ListItem && b.text == "Hotjar: rejected."));
+        assert!(doc
+            .blocks
+            .iter()
+            .any(|b| b.kind == BlockKind::ListItem && b.text == "Hotjar: rejected."));
     }
 
     #[test]

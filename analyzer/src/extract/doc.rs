@@ -102,7 +102,13 @@ impl DocBuilder {
         }
     }
 
-    fn push_block(&mut self, kind: BlockKind, text: String, line: Option<u32>, ctx: Option<String>) {
+    fn push_block(
+        &mut self,
+        kind: BlockKind,
+        text: String,
+        line: Option<u32>,
+        ctx: Option<String>,
+    ) {
         let section = self.doc.sections.len() - 1;
         self.doc.blocks.push(Block { kind, text, line, section, context: ctx, file: None });
     }

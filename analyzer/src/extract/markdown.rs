@@ -228,7 +228,10 @@ mod tests {
 
     #[test]
     fn html_is_read_with_entities_decoded() {
-        let doc = read_html("<html><body>\n<h2>Data &amp; flows</h2>\n<p>We send DOB&nbsp;to X</p></body></html>").unwrap();
+        let doc = read_html(
+            "<html><body>\n<h2>Data &amp; flows</h2>\n<p>We send DOB&nbsp;to X</p></body></html>",
+        )
+        .unwrap();
         assert_eq!(doc.blocks[0].text, "Data & flows");
         assert!(doc.blocks.iter().any(|b| b.text.contains("DOB to X") && b.line == Some(3)));
     }

@@ -66,10 +66,34 @@ fn is_directive(line: &str) -> bool {
     let first = line.split_whitespace().next().unwrap_or("");
     matches!(
         first,
-        "graph" | "flowchart" | "sequenceDiagram" | "classDef" | "class" | "style" | "linkStyle"
-            | "click" | "end" | "direction" | "participant" | "actor" | "autonumber" | "Note"
-            | "note" | "loop" | "alt" | "else" | "opt" | "par" | "and" | "rect" | "C4Context"
-            | "C4Container" | "C4Component" | "title" | "UpdateLayoutConfig" | "subgraph"
+        "graph"
+            | "flowchart"
+            | "sequenceDiagram"
+            | "classDef"
+            | "class"
+            | "style"
+            | "linkStyle"
+            | "click"
+            | "end"
+            | "direction"
+            | "participant"
+            | "actor"
+            | "autonumber"
+            | "Note"
+            | "note"
+            | "loop"
+            | "alt"
+            | "else"
+            | "opt"
+            | "par"
+            | "and"
+            | "rect"
+            | "C4Context"
+            | "C4Container"
+            | "C4Component"
+            | "title"
+            | "UpdateLayoutConfig"
+            | "subgraph"
     ) || first.starts_with("Boundary")
         || first.starts_with("System_Boundary")
         || first.starts_with("Enterprise_Boundary")
@@ -138,7 +162,11 @@ fn entity(ctx: &Ctx, id: &str, nodes: &HashMap<String, Node>) -> EntityRef {
     EntityRef::new(head, kind)
 }
 
-fn facts(ctx: &Ctx, nodes: &HashMap<String, Node>, edges: &[(String, String, String, u32)]) -> Vec<Fact> {
+fn facts(
+    ctx: &Ctx,
+    nodes: &HashMap<String, Node>,
+    edges: &[(String, String, String, u32)],
+) -> Vec<Fact> {
     let mut out = Vec::new();
     for (from, to, label, line) in edges {
         let (a, b) = (entity(ctx, from, nodes), entity(ctx, to, nodes));
@@ -159,12 +187,8 @@ fn facts(ctx: &Ctx, nodes: &HashMap<String, Node>, edges: &[(String, String, Str
             Vec::new()
         };
         let excerpt = format!("{} --> {}: {}", a.name, b.name, label);
-        let claim = Claim::Flow {
-            from: Target::Known(a),
-            to: Target::Known(b),
-            data,
-            full_record: false,
-        };
+        let claim =
+            Claim::Flow { from: Target::Known(a), to: Target::Known(b), data, full_record: false };
         out.push(Fact { claim, evidence: ctx.evidence(Some(*line), &excerpt) });
     }
     out
@@ -191,7 +215,8 @@ mod tests {
         };
         let facts = extract(&ctx);
         assert_eq!(facts.len(), 2);
-        let Claim::Flow { from: Target::Known(a), to: Target::Known(b), data, .. } = &facts[0].claim
+        let Claim::Flow { from: Target::Known(a), to: Target::Known(b), data, .. } =
+            &facts[0].claim
         else {
             panic!("not a flow")
         };

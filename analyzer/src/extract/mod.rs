@@ -180,8 +180,9 @@ pub fn detect(artifact: &ArtifactEvent, text: &str) -> Result<Format, ExtractErr
         "ipynb" => Format::Notebook,
         "yaml" | "yml" => yaml_kind(name, text),
         "json" => json_kind(name, text),
-        "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "py" | "java" | "kt" | "go" | "rb"
-        | "cs" => Format::Source,
+        "ts" | "tsx" | "js" | "jsx" | "mjs" | "cjs" | "py" | "java" | "kt" | "go" | "rb" | "cs" => {
+            Format::Source
+        }
         _ if name.starts_with(".env") || name.ends_with(".env") => Format::DotEnv,
         _ if name.starts_with("readme") || name == "license" => Format::Markdown,
         _ => return Err(ExtractError::Unsupported(unsupported_reason(ext))),
@@ -270,10 +271,7 @@ pub fn extract(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
 /// `github/<repo>/` (anywhere in the path), else the system.
 pub fn component_for(path: &str, system_name: &str) -> EntityRef {
     let parts: Vec<&str> = path.split('/').collect();
-    let repo = parts
-        .windows(3)
-        .find(|w| w[0] == "github")
-        .map(|w| w[1]);
+    let repo = parts.windows(3).find(|w| w[0] == "github").map(|w| w[1]);
     match repo {
         Some(r) => EntityRef::new(r, EntityKind::Service),
         None => EntityRef::new(system_name, EntityKind::Service),

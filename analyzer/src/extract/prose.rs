@@ -101,8 +101,7 @@ struct BlockReading {
 
 /// Analyze a prose document into facts.
 pub fn analyze(ctx: &Ctx, doc: &Doc) -> Vec<Fact> {
-    let readings: Vec<BlockReading> =
-        doc.blocks.iter().map(|b| read_block(ctx, doc, b)).collect();
+    let readings: Vec<BlockReading> = doc.blocks.iter().map(|b| read_block(ctx, doc, b)).collect();
     let section_phi = section_phi(doc, &readings);
     let doc_phi = merge(readings.iter().map(|r| &r.phi));
     let rejected = rejected_vendors(doc, &readings);
@@ -229,11 +228,8 @@ fn elements(scan: &PhiScan) -> Vec<PhiElement> {
     if !scan.is_phi() {
         return Vec::new();
     }
-    let set: BTreeSet<PhiElement> = scan
-        .mentions
-        .iter()
-        .map(|m| PhiElement { kind: m.kind, name: m.term.clone() })
-        .collect();
+    let set: BTreeSet<PhiElement> =
+        scan.mentions.iter().map(|m| PhiElement { kind: m.kind, name: m.term.clone() }).collect();
     set.into_iter().collect()
 }
 
@@ -290,11 +286,7 @@ fn vendor_flows(ctx: &Ctx, scope: &Scope, rejected: &BTreeSet<usize>, facts: &mu
 }
 
 fn non_vendor_candidates(ctx: &Ctx, candidates: &[String]) -> Vec<String> {
-    candidates
-        .iter()
-        .filter(|c| ctx.catalog.find_vendors(c).is_empty())
-        .cloned()
-        .collect()
+    candidates.iter().filter(|c| ctx.catalog.find_vendors(c).is_empty()).cloned().collect()
 }
 
 fn signal_facts(
@@ -437,12 +429,8 @@ fn full_record(
             candidates: non_vendor_candidates(ctx, &scope.reading.candidates),
             fallback: Some(ctx.component.clone()),
         };
-        let claim = Claim::Flow {
-            from,
-            to: Target::Known(to),
-            data: health.clone(),
-            full_record: true,
-        };
+        let claim =
+            Claim::Flow { from, to: Target::Known(to), data: health.clone(), full_record: true };
         facts.push(Fact { claim, evidence: evidence.clone() });
     }
 }
@@ -504,20 +492,30 @@ mod tests {
     #[test]
     fn slack_thread_reply_reverses_decision() {
         let mut b = DocBuilder::new().thread();
-        b.message("Let's add Hotjar to the portal so we can watch patients' medication refills", None, Some(1));
+        b.message(
+            "Let's add Hotjar to the portal so we can watch patients' medication refills",
+            None,
+            Some(1),
+        );
         b.message("sounds good", None, Some(2));
         b.message("Privacy says no: we won't use Hotjar, decided against it.", None, Some(3));
         assert_eq!(phi_flows_to(&facts_of(&b.finish()), "hotjar"), 0);
 
         let mut b = DocBuilder::new().thread();
         b.message("We considered Hotjar but rejected it.", None, Some(1));
-        b.message("Update: Hotjar is live on the refill pages with patients' medication lists.", None, Some(2));
+        b.message(
+            "Update: Hotjar is live on the refill pages with patients' medication lists.",
+            None,
+            Some(2),
+        );
         assert_eq!(phi_flows_to(&facts_of(&b.finish()), "hotjar"), 1);
     }
 
     #[test]
     fn negated_phi_is_not_data() {
-        let doc = markdown::read("Reminder SMS through Twilio contain no diagnosis, no medication and no visit reason.");
+        let doc = markdown::read(
+            "Reminder SMS through Twilio contain no diagnosis, no medication and no visit reason.",
+        );
         assert_eq!(phi_flows_to(&facts_of(&doc), "twilio"), 0);
     }
 
@@ -526,9 +524,11 @@ mod tests {
         let doc = markdown::read("The bucket `kp-lab-pdfs` holds lab results and is public-read.");
         let facts = facts_of(&doc);
         let attr = facts.iter().find_map(|f| match &f.claim {
-            Claim::Attr { subject: Target::Mention { candidates, .. }, attr: Attr::Public, data } => {
-                Some((candidates.clone(), data.len()))
-            }
+            Claim::Attr {
+                subject: Target::Mention { candidates, .. },
+                attr: Attr::Public,
+                data,
+            } => Some((candidates.clone(), data.len())),
             _ => None,
         });
         let (candidates, data) = attr.expect("a public attribute");

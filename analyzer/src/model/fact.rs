@@ -88,7 +88,10 @@ impl EntityRef {
 pub enum Target {
     Known(EntityRef),
     /// Resolve to the first candidate the model knows; else to `fallback`, if any.
-    Mention { candidates: Vec<String>, fallback: Option<EntityRef> },
+    Mention {
+        candidates: Vec<String>,
+        fallback: Option<EntityRef>,
+    },
 }
 
 impl From<EntityRef> for Target {

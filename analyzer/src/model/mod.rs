@@ -36,7 +36,13 @@ pub struct Model {
 impl Model {
     /// Replace the facts of `artifact_id` with those of a new revision. Returns whether the
     /// model changed (the same revision applied twice changes nothing).
-    pub fn apply(&mut self, artifact_id: &str, revision: &str, path: &str, facts: Vec<Fact>) -> bool {
+    pub fn apply(
+        &mut self,
+        artifact_id: &str,
+        revision: &str,
+        path: &str,
+        facts: Vec<Fact>,
+    ) -> bool {
         if let Some(old) = self.artifacts.get(artifact_id) {
             if old.revision == revision && old.facts == facts {
                 return false;
@@ -298,7 +304,10 @@ impl ModelView {
 fn kinds_for(attr: &Attr) -> fn(EntityKind) -> bool {
     use EntityKind as K;
     match attr {
-        Attr::Public | Attr::UnencryptedAtRest | Attr::EncryptedAtRest | Attr::PhiTagged
+        Attr::Public
+        | Attr::UnencryptedAtRest
+        | Attr::EncryptedAtRest
+        | Attr::PhiTagged
         | Attr::Untagged => |k| matches!(k, K::DataStore | K::Endpoint | K::Queue),
         Attr::Plaintext | Attr::Unauthenticated => {
             |k| matches!(k, K::Endpoint | K::Service | K::DataStore | K::Queue | K::Vendor)
@@ -309,8 +318,12 @@ fn kinds_for(attr: &Attr) -> fn(EntityKind) -> bool {
         Attr::NoAuditTrail => {
             |k| matches!(k, K::DataStore | K::Principal | K::Credential | K::Service | K::Job)
         }
-        Attr::LogsPhi | Attr::ProdCopyInNonProd | Attr::Marketing | Attr::ClaimedDeidentified
-        | Attr::HoldsPhi | Attr::FullRecord => |k| k != K::Unknown,
+        Attr::LogsPhi
+        | Attr::ProdCopyInNonProd
+        | Attr::Marketing
+        | Attr::ClaimedDeidentified
+        | Attr::HoldsPhi
+        | Attr::FullRecord => |k| k != K::Unknown,
     }
 }
 
@@ -350,11 +363,19 @@ mod tests {
         let mention = |c: &str| Target::Mention { candidates: vec![c.into()], fallback: None };
         let prose = vec![
             Fact {
-                claim: Claim::Attr { subject: mention("aws_s3_bucket.lab_result_pdfs"), attr: Attr::Public, data: vec![] },
+                claim: Claim::Attr {
+                    subject: mention("aws_s3_bucket.lab_result_pdfs"),
+                    attr: Attr::Public,
+                    data: vec![],
+                },
                 evidence: ev("slack", 3),
             },
             Fact {
-                claim: Claim::Attr { subject: mention("some-other-thing"), attr: Attr::Public, data: vec![] },
+                claim: Claim::Attr {
+                    subject: mention("some-other-thing"),
+                    attr: Attr::Public,
+                    data: vec![],
+                },
                 evidence: ev("slack", 4),
             },
         ];
@@ -372,7 +393,11 @@ mod tests {
         let catalog = Catalog::builtin();
         let mut model = Model::default();
         let public = |line| Fact {
-            claim: Claim::Attr { subject: Target::Known(bucket()), attr: Attr::Public, data: vec![] },
+            claim: Claim::Attr {
+                subject: Target::Known(bucket()),
+                attr: Attr::Public,
+                data: vec![],
+            },
             evidence: ev("tf", line),
         };
         assert!(model.apply("tf", "r1", "tf", vec![public(1)]));

@@ -98,7 +98,8 @@ fn names(data: &BTreeSet<PhiElement>) -> String {
 /// vendor.
 fn vendor_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) {
     for vendor_entity in ctx.view.entities.values() {
-        let Some(vendor) = vendor_entity.vendor.as_deref().and_then(|v| ctx.catalog.vendor_by_id(v))
+        let Some(vendor) =
+            vendor_entity.vendor.as_deref().and_then(|v| ctx.catalog.vendor_by_id(v))
         else {
             continue;
         };
@@ -211,7 +212,8 @@ fn full_record_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) {
         if data.is_empty() {
             continue;
         }
-        let covered = to.vendor.as_deref().is_some_and(|v| ctx.catalog.baa_covers(v, ctx.baa_signed));
+        let covered =
+            to.vendor.as_deref().is_some_and(|v| ctx.catalog.baa_covers(v, ctx.baa_signed));
         out.push(Draft {
             category: "minimum_necessary",
             identities: vec![flow.from.clone(), flow.to.clone()],
@@ -219,7 +221,11 @@ fn full_record_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) {
             subject: None,
             data: data.clone(),
             supports: flow.full_record.iter().collect(),
-            reason: format!("whole records ({}) go to {} where a subset would serve", names(&data), to.name),
+            reason: format!(
+                "whole records ({}) go to {} where a subset would serve",
+                names(&data),
+                to.name
+            ),
             facts: vec![format!("{} sends full records to {}", from.name, to.name)],
             exposure: if to.kind == EntityKind::Vendor && !covered {
                 Exposure::VendorNoBaa
@@ -237,11 +243,8 @@ fn entity_rules<'a>(ctx: &RuleContext<'a>, e: &'a Entity, out: &mut Vec<Draft<'a
     let phi = e.phi(ctx.view);
     let tagged = e.has(&Attr::PhiTagged);
     let holds_phi = !phi.is_empty() || tagged;
-    let phi_supports: Vec<&Support> = [Attr::HoldsPhi, Attr::PhiTagged]
-        .iter()
-        .filter_map(|a| e.attrs.get(a))
-        .flatten()
-        .collect();
+    let phi_supports: Vec<&Support> =
+        [Attr::HoldsPhi, Attr::PhiTagged].iter().filter_map(|a| e.attrs.get(a)).flatten().collect();
     let broad: Vec<(&Attr, &Vec<Support>)> =
         e.attrs.iter().filter(|(a, _)| matches!(a, Attr::BroadAccess(_))).collect();
     let broad_data: BTreeSet<PhiElement> =
@@ -249,7 +252,10 @@ fn entity_rules<'a>(ctx: &RuleContext<'a>, e: &'a Entity, out: &mut Vec<Draft<'a
     if !broad_data.is_empty() {
         let scopes: Vec<String> = broad
             .iter()
-            .filter_map(|(a, _)| match a { Attr::BroadAccess(s) if !s.is_empty() => Some(s.clone()), _ => None })
+            .filter_map(|(a, _)| match a {
+                Attr::BroadAccess(s) if !s.is_empty() => Some(s.clone()),
+                _ => None,
+            })
             .collect();
         let supports: Vec<&Support> = broad.iter().flat_map(|(_, s)| s.iter()).collect();
         out.push(Draft {
@@ -259,15 +265,25 @@ fn entity_rules<'a>(ctx: &RuleContext<'a>, e: &'a Entity, out: &mut Vec<Draft<'a
             subject: Some(e),
             data: broad_data.clone(),
             supports,
-            reason: format!("{} can read all of {} ({})", e.name, scopes.join(", "), names(&broad_data)),
+            reason: format!(
+                "{} can read all of {} ({})",
+                e.name,
+                scopes.join(", "),
+                names(&broad_data)
+            ),
             facts: vec![format!("{} holds broad grants on {}", e.name, scopes.join(", "))],
             exposure: Exposure::Internal,
             bulk: true,
             baa: false,
         });
     }
-    let mut draft = |category: &'static str, attr: &Attr, data: BTreeSet<PhiElement>, reason: String, exposure: Exposure| {
-        let mut supports: Vec<&Support> = e.attrs.get(attr).map(|s| s.iter().collect()).unwrap_or_default();
+    let mut draft = |category: &'static str,
+                     attr: &Attr,
+                     data: BTreeSet<PhiElement>,
+                     reason: String,
+                     exposure: Exposure| {
+        let mut supports: Vec<&Support> =
+            e.attrs.get(attr).map(|s| s.iter().collect()).unwrap_or_default();
         supports.extend(phi_supports.iter().copied());
         out.push(Draft {
             category,
@@ -289,27 +305,67 @@ fn entity_rules<'a>(ctx: &RuleContext<'a>, e: &'a Entity, out: &mut Vec<Draft<'a
     let phi_text = if phi.is_empty() { "PHI (labelled)".to_string() } else { names(&phi) };
 
     if holds_phi && e.has(&Attr::Public) {
-        draft("public_exposure", &Attr::Public, phi.clone(),
-            format!("{} holds {phi_text} and is readable by anyone", e.name), Exposure::Public);
+        draft(
+            "public_exposure",
+            &Attr::Public,
+            phi.clone(),
+            format!("{} holds {phi_text} and is readable by anyone", e.name),
+            Exposure::Public,
+        );
     }
     if holds_phi && e.has(&Attr::UnencryptedAtRest) {
-        draft("unencrypted_storage", &Attr::UnencryptedAtRest, phi.clone(),
-            format!("{} stores {phi_text} without encryption at rest", e.name), Exposure::Internal);
+        draft(
+            "unencrypted_storage",
+            &Attr::UnencryptedAtRest,
+            phi.clone(),
+            format!("{} stores {phi_text} without encryption at rest", e.name),
+            Exposure::Internal,
+        );
     }
     if holds_phi && e.has(&Attr::Plaintext) {
-        draft("unencrypted_transport", &Attr::Plaintext, phi.clone(),
-            format!("{phi_text} reach {} over a plaintext channel", e.name), Exposure::Plaintext);
+        draft(
+            "unencrypted_transport",
+            &Attr::Plaintext,
+            phi.clone(),
+            format!("{phi_text} reach {} over a plaintext channel", e.name),
+            Exposure::Plaintext,
+        );
     }
     if holds_phi && e.has(&Attr::Unauthenticated) {
-        draft("unauthenticated_endpoint", &Attr::Unauthenticated, phi.clone(),
-            format!("{} serves {phi_text} without authentication", e.name), Exposure::Public);
+        draft(
+            "unauthenticated_endpoint",
+            &Attr::Unauthenticated,
+            phi.clone(),
+            format!("{} serves {phi_text} without authentication", e.name),
+            Exposure::Public,
+        );
     }
     let simple: [(&Attr, &'static str, &str, Exposure); 5] = [
         (&Attr::LogsPhi, "phi_in_logs", "writes {} to logs", Exposure::Internal),
-        (&Attr::NoAuditTrail, "missing_audit_log", "gives access to {} with no audit trail of who read what", Exposure::Internal),
-        (&Attr::ProdCopyInNonProd, "phi_in_nonprod", "copies production {} outside production", Exposure::Internal),
-        (&Attr::Marketing, "missing_authorization", "uses {} for marketing or sale without a recorded authorization", Exposure::Internal),
-        (&Attr::UsesCredential(String::new()), "shared_credentials", "shares one identity across several actors, with access to {}", Exposure::Internal),
+        (
+            &Attr::NoAuditTrail,
+            "missing_audit_log",
+            "gives access to {} with no audit trail of who read what",
+            Exposure::Internal,
+        ),
+        (
+            &Attr::ProdCopyInNonProd,
+            "phi_in_nonprod",
+            "copies production {} outside production",
+            Exposure::Internal,
+        ),
+        (
+            &Attr::Marketing,
+            "missing_authorization",
+            "uses {} for marketing or sale without a recorded authorization",
+            Exposure::Internal,
+        ),
+        (
+            &Attr::UsesCredential(String::new()),
+            "shared_credentials",
+            "shares one identity across several actors, with access to {}",
+            Exposure::Internal,
+        ),
     ];
     for (attr, category, words, exposure) in simple {
         if !e.has(attr) {
@@ -328,14 +384,27 @@ fn entity_rules<'a>(ctx: &RuleContext<'a>, e: &'a Entity, out: &mut Vec<Draft<'a
     let identifiers: BTreeSet<PhiElement> =
         attr_data(&Attr::ClaimedDeidentified).into_iter().filter(|d| !d.kind.is_health()).collect();
     if !identifiers.is_empty() {
-        draft("reidentification_risk", &Attr::ClaimedDeidentified, identifiers.clone(),
-            format!("data called de-identified keeps {}", names(&identifiers)), Exposure::Internal);
+        draft(
+            "reidentification_risk",
+            &Attr::ClaimedDeidentified,
+            identifiers.clone(),
+            format!("data called de-identified keeps {}", names(&identifiers)),
+            Exposure::Internal,
+        );
     }
     let labels_in_use = ctx.view.entities.values().any(|o| o.has(&Attr::PhiTagged));
     if !phi.is_empty() && !tagged && e.has(&Attr::Untagged) && labels_in_use {
-        draft("untagged_phi", &Attr::Untagged, phi.clone(),
-            format!("{} holds {} but carries no PHI label, while other resources are labelled", e.name, names(&phi)),
-            Exposure::Internal);
+        draft(
+            "untagged_phi",
+            &Attr::Untagged,
+            phi.clone(),
+            format!(
+                "{} holds {} but carries no PHI label, while other resources are labelled",
+                e.name,
+                names(&phi)
+            ),
+            Exposure::Internal,
+        );
     }
 }
 
@@ -363,8 +432,21 @@ fn attr_words(attr: &Attr) -> String {
 
 /// Words in a secret's name that say it is a login to a data store.
 const LOGIN_WORDS: &[&str] = &[
-    "db", "database", "postgres", "pg", "mysql", "sql", "mongo", "password", "login", "cred",
-    "credentials", "rw", "ro", "admin", "user",
+    "db",
+    "database",
+    "postgres",
+    "pg",
+    "mysql",
+    "sql",
+    "mongo",
+    "password",
+    "login",
+    "cred",
+    "credentials",
+    "rw",
+    "ro",
+    "admin",
+    "user",
 ];
 
 /// One credential used by several workloads.
@@ -383,7 +465,8 @@ fn shared_credential_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) 
         if list.len() < 2 {
             continue;
         }
-        let login = crate::text::words(credential).iter().any(|t| LOGIN_WORDS.contains(&t.word.as_str()));
+        let login =
+            crate::text::words(credential).iter().any(|t| LOGIN_WORDS.contains(&t.word.as_str()));
         let data: BTreeSet<PhiElement> = list.iter().flat_map(|(e, _)| e.phi(ctx.view)).collect();
         if !login && data.is_empty() {
             continue;
@@ -432,7 +515,11 @@ fn finish(ctx: &RuleContext, d: Draft) -> Option<Finding> {
         cfr: rule.cfr.clone(),
         phi: phi_types(d.data.iter()),
         system: ctx.system.to_string(),
-        flow: d.flow.map(|(a, b)| FlowRef { from: party(a), to: party(b), data: phi_types(d.data.iter()) }),
+        flow: d.flow.map(|(a, b)| FlowRef {
+            from: party(a),
+            to: party(b),
+            data: phi_types(d.data.iter()),
+        }),
         subject: d.subject.map(party),
         reason: d.reason,
         evidence: select_evidence(&d.supports),
@@ -451,11 +538,15 @@ fn finish(ctx: &RuleContext, d: Draft) -> Option<Finding> {
 fn select_evidence(supports: &[&Support]) -> Vec<EvidenceRef> {
     let mut sorted: Vec<&Support> = supports.to_vec();
     sorted.sort_by(|a, b| {
-        b.data.is_empty().cmp(&a.data.is_empty()).reverse()
+        b.data
+            .is_empty()
+            .cmp(&a.data.is_empty())
+            .reverse()
             .then(a.evidence.path.cmp(&b.evidence.path))
             .then(a.evidence.line.cmp(&b.evidence.line))
     });
-    sorted.dedup_by(|a, b| a.evidence.path == b.evidence.path && a.evidence.line == b.evidence.line);
+    sorted
+        .dedup_by(|a, b| a.evidence.path == b.evidence.path && a.evidence.line == b.evidence.line);
     let mut seen_paths = BTreeSet::new();
     let (first, rest): (Vec<&Support>, Vec<&Support>) =
         sorted.into_iter().partition(|s| seen_paths.insert(s.evidence.path.clone()));
@@ -488,7 +579,8 @@ fn score(base: u32, d: &Draft) -> (u32, Vec<Factor>) {
     }
     let sensitivity = sensitivity.min(40);
     let (exposure, exposure_why) = d.exposure.points();
-    let (volume, volume_why) = if d.bulk { (15, "whole records or bulk access") } else { (4, "per-record") };
+    let (volume, volume_why) =
+        if d.bulk { (15, "whole records or bulk access") } else { (4, "per-record") };
     let mut controls = 0;
     let mut controls_why = Vec::new();
     if d.baa {
@@ -498,14 +590,22 @@ fn score(base: u32, d: &Draft) -> (u32, Vec<Factor>) {
     let weight = (base as f64 * 0.35).round() as i32;
     let total = (weight + sensitivity + exposure + volume + controls).clamp(0, 100) as u32;
     let factors = vec![
-        Factor { name: "rule weight", points: weight, why: format!("35% of the rule's base {base}") },
+        Factor {
+            name: "rule weight",
+            points: weight,
+            why: format!("35% of the rule's base {base}"),
+        },
         Factor { name: "sensitivity", points: sensitivity, why },
         Factor { name: "exposure", points: exposure, why: exposure_why.to_string() },
         Factor { name: "volume", points: volume, why: volume_why.to_string() },
         Factor {
             name: "controls",
             points: controls,
-            why: if controls_why.is_empty() { "none that reduce the risk".into() } else { controls_why.join(", ") },
+            why: if controls_why.is_empty() {
+                "none that reduce the risk".into()
+            } else {
+                controls_why.join(", ")
+            },
         },
     ];
     (total, factors)
