@@ -74,12 +74,36 @@ pub fn extract(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
     spec.unauthenticated(&operations, &mut out);
     spec.servers(&api, &operations, &mut out);
     spec.untagged(&mut out);
+    schemas_inventory(ctx, &root, &api, &mut out);
 
     let mut notes = if json { Vec::new() } else { yaml_comments(ctx.text) };
     notes.extend(spec.descriptions(&operations));
     notes.sort_by_key(|n| n.line);
     out.extend(prose_facts(ctx, &notes));
     Ok(out.finish())
+}
+
+/// The PHI fields of every schema the spec defines (`definitions`, `components.schemas`),
+/// recorded on the API so the model lists them whether or not an operation is flagged.
+fn schemas_inventory(ctx: &Ctx, root: &Value, api: &EntityRef, out: &mut Facts) {
+    let schemas = root
+        .get("definitions")
+        .or_else(|| root.pointer("/components/schemas"))
+        .and_then(Value::as_object);
+    let Some(schemas) = schemas else { return };
+    let mut all: BTreeSet<PhiElement> = BTreeSet::new();
+    for (name, schema) in schemas {
+        all.extend(super::yaml::schema_phi(ctx, schema, name));
+    }
+    if all.is_empty() {
+        return;
+    }
+    let key = if root.get("definitions").is_some() { "definitions:" } else { "schemas:" };
+    let line = crate::text::find_line(ctx.text, key, 1).or_else(|| {
+        crate::text::find_line(ctx.text, &format!("\"{}\"", key.trim_end_matches(':')), 1)
+    });
+    let excerpt = format!("{} PHI fields across the spec's schemas", all.len());
+    out.attr(api, Attr::HoldsPhi, all.into_iter().collect(), ctx.evidence(line, &excerpt));
 }
 
 /// One operation as read.

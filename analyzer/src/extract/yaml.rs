@@ -458,8 +458,85 @@ pub fn extract_config(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
     notes.append(&mut walk.notes);
     notes.sort_by_key(|n| n.line);
     let mut out = walk.finish();
+    for (doc, _) in &docs {
+        schema_inventory(ctx, doc, &mut out);
+    }
     out.extend(prose_facts(ctx, &notes));
     Ok(out.finish())
+}
+
+/// A standalone JSON Schema or schema fragment (`type: object` with `properties`, as API specs
+/// split into one file per schema): the PHI its field names hold is recorded on the component,
+/// named as the fields are written (`birthDate`), so the model lists it.
+fn schema_inventory(ctx: &Ctx, root: &Value, out: &mut Facts) {
+    if root.get("properties").and_then(Value::as_object).is_none() {
+        return;
+    }
+    let stem = ctx.artifact.path.rsplit('/').next().unwrap_or_default();
+    let stem = stem.split('.').next().unwrap_or(stem);
+    let title = root.get("title").and_then(Value::as_str).unwrap_or(stem);
+    let written = schema_phi(ctx, root, title);
+    if written.is_empty() {
+        return;
+    }
+    let excerpt = format!("schema {title}: {} PHI fields", written.len());
+    let subject = ctx.component.clone();
+    out.attr(&subject, Attr::HoldsPhi, written, ctx.evidence(Some(1), &excerpt));
+}
+
+/// The PHI fields of one schema, named as written (`birthDate`), when the schema as a whole is
+/// PHI (see [`FieldPhi`]). `$ref` targets count as field names too (`id: $ref NhsNumber.yaml`),
+/// and a bare `name` is a person's name in a schema about a person.
+pub(super) fn schema_phi(ctx: &Ctx, schema: &Value, title: &str) -> Vec<PhiElement> {
+    let mut fields = FieldPhi::default();
+    let title_scan = ctx.catalog.scan_phi(&title.replace('_', " "));
+    let person = title_scan.patient_context;
+    fields.add(&title_scan);
+    let mut named: BTreeSet<PhiElement> = BTreeSet::new();
+    schema_fields(ctx, schema, 0, person, &mut fields, &mut named);
+    if fields.is_phi() {
+        named.into_iter().collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Most nesting levels of `properties` followed.
+const MAX_SCHEMA_DEPTH: usize = 6;
+
+fn schema_fields(
+    ctx: &Ctx,
+    schema: &Value,
+    depth: usize,
+    person: bool,
+    fields: &mut FieldPhi,
+    named: &mut BTreeSet<PhiElement>,
+) {
+    if depth > MAX_SCHEMA_DEPTH {
+        return;
+    }
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else { return };
+    for (name, sub) in props {
+        let reference = sub.get("$ref").and_then(Value::as_str).unwrap_or_default();
+        let target = reference.rsplit(['/', '#']).next().unwrap_or_default();
+        let target = target.split('.').next().unwrap_or_default();
+        let mut scan = ctx.catalog.scan_phi(&format!("{name} {target}"));
+        if scan.mentions.is_empty() && person && matches!(name.as_str(), "name" | "names") {
+            let e = PhiElement { kind: crate::catalog::PhiType::Name, name: name.clone() };
+            fields.insert(e.clone(), false);
+            named.insert(e);
+            continue;
+        }
+        scan.patient_context |= person;
+        fields.add(&scan);
+        if let Some(kind) = scan.mentions.first().map(|m| m.kind) {
+            named.insert(PhiElement { kind, name: name.clone() });
+        }
+        schema_fields(ctx, sub, depth + 1, person, fields, named);
+        if let Some(items) = sub.get("items") {
+            schema_fields(ctx, items, depth + 1, person, fields, named);
+        }
+    }
 }
 
 /// A JSON config, read like [`extract_config`].
@@ -471,6 +548,7 @@ pub fn extract_json_config(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
     walk.walk(&root, &mut Vec::new(), 1, 1, 0);
     let notes = std::mem::take(&mut walk.notes);
     let mut out = walk.finish();
+    schema_inventory(ctx, &root, &mut out);
     out.extend(prose_facts(ctx, &notes));
     Ok(out.finish())
 }
@@ -1329,6 +1407,33 @@ pub(super) mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn standalone_schema_fields_are_listed_as_written() {
+        let text = "type: object\nproperties:\n  id:\n    $ref: NhsNumber.yaml\n  name:\n    type: array\n  birthDate:\n    $ref: BirthDate.yaml\n  gender:\n    type: string\n";
+        let facts = run("schemas/Patient.yaml", Format::YamlConfig, text, extract_config);
+        let names: Vec<String> = facts
+            .iter()
+            .filter_map(|f| match &f.claim {
+                Claim::Attr { attr: Attr::HoldsPhi, data, .. } => Some(
+                    data.iter()
+                        .map(|d| format!("{}:{}", d.kind.as_str(), d.name))
+                        .collect::<Vec<_>>(),
+                ),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(names, ["name:name", "date:birthDate", "mrn:id"]);
+    }
+
+    #[test]
+    fn reference_data_schema_is_not_phi() {
+        let text =
+            "type: object\nproperties:\n  name:\n    type: string\n  dosage:\n    type: string\n";
+        let facts = run("schemas/Medication.yaml", Format::YamlConfig, text, extract_config);
+        assert!(!facts.iter().any(|f| matches!(f.claim, Claim::Attr { attr: Attr::HoldsPhi, .. })));
     }
 
     /// Names of declared entities of `kind`.
