@@ -290,6 +290,15 @@ const NEGATORS: &[&str] = &[
     "drops",
 ];
 
+/// Host names in text (`api.openai.com`, `o1.ingest.sentry.io`).
+fn host_pattern() -> &'static regex::Regex {
+    static P: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        regex::Regex::new(r"(?i)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|io|net|org|ai|us|eu|co|dev|app)\b")
+            .expect("host pattern")
+    })
+}
+
 /// How many tokens back a negator reaches.
 const NEGATION_WINDOW: usize = 6;
 
@@ -391,14 +400,26 @@ impl Catalog {
         false
     }
 
-    /// Vendors named in free text, longest name first ("Azure OpenAI" is not "OpenAI").
+    /// Vendors named in free text, longest name first ("Azure OpenAI" is not "OpenAI"). A host
+    /// name is read as a whole: `privatelink.openai.azure.com` is Azure, not OpenAI.
     pub fn find_vendors(&self, text: &str) -> Vec<VendorHit> {
+        let mut hits: Vec<VendorHit> = Vec::new();
+        let mut hosts: Vec<(usize, usize)> = Vec::new();
+        for m in host_pattern().find_iter(text) {
+            if let Some(v) = self.vendor_by_host(m.as_str()) {
+                hits.push(VendorHit { vendor: v, span: (m.start(), m.end()) });
+                hosts.push((m.start(), m.end()));
+            }
+        }
         let toks = words(text);
-        self.vendor_names
-            .find(&toks)
-            .into_iter()
-            .map(|h| VendorHit { vendor: *h.value, span: h.span })
-            .collect()
+        for h in self.vendor_names.find(&toks) {
+            let inside = hosts.iter().any(|&(s, e)| h.span.0 >= s && h.span.1 <= e);
+            if !inside {
+                hits.push(VendorHit { vendor: *h.value, span: h.span });
+            }
+        }
+        hits.sort_by_key(|h| h.span);
+        hits
     }
 
     /// The vendor whose SDK package this is.
@@ -554,6 +575,9 @@ mod tests {
         let hits = c.find_vendors("We moved from OpenAI to Azure OpenAI.");
         let ids: Vec<&str> = hits.iter().map(|h| c.vendors[h.vendor].id.as_str()).collect();
         assert_eq!(ids, ["openai", "azure-openai"]);
+        let hosts = c.find_vendors("private DNS zone privatelink.openai.azure.com and api.openai.com");
+        let ids: Vec<&str> = hosts.iter().map(|h| c.vendors[h.vendor].id.as_str()).collect();
+        assert_eq!(ids, ["azure-openai", "openai"]);
         assert_eq!(c.vendors[c.vendor_by_package("@fullstory/browser").unwrap()].id, "fullstory");
         assert_eq!(c.vendors[c.vendor_by_env("VITE_FULLSTORY_ORG_ID").unwrap()].id, "fullstory");
         assert_eq!(c.vendors[c.vendor_by_env("AZURE_OPENAI_API_KEY").unwrap()].id, "azure-openai");

@@ -269,7 +269,10 @@ fn vendor_flows(ctx: &Ctx, scope: &Scope, rejected: &BTreeSet<usize>, facts: &mu
             let vendor = &ctx.catalog.vendors[v];
             let to = EntityRef::vendor(&vendor.id, &vendor.name);
             let mut evidence = evidence(ctx, scope.block, &s.text);
-            let data = if s.negated && !s.phi.is_phi() { Vec::new() } else { scope.phi_for(s) };
+            // Hosting and infrastructure services are named in every design document; only a
+            // sentence that itself names PHI makes a flow to one.
+            let direct_only = vendor.is_cloud() || s.negated;
+            let data = if direct_only && !s.phi.is_phi() { Vec::new() } else { scope.phi_for(s) };
             evidence.phi_from_context = !s.phi.is_phi();
             if data.is_empty() {
                 facts.push(Fact { claim: Claim::Entity(to), evidence });
