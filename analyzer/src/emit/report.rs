@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::dfd::Diagram;
 use crate::analyzer::{Analyzer, Status};
 use crate::catalog::PhiType;
 use crate::findings::Finding;
@@ -19,6 +20,10 @@ pub struct ScanReport {
     pub errors: Vec<ErrorRecord>,
     pub model: ModelReport,
     pub findings: Vec<Finding>,
+    /// The data-flow diagram of every system's model, for the HTML report; not part of the
+    /// JSON document.
+    #[serde(skip)]
+    pub diagram: Diagram,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,12 +137,15 @@ impl ScanReport {
         let systems = analyzer.system_ids();
         let many = systems.len() > 1;
         let mut model = ModelReport::default();
+        let mut diagram = Diagram::default();
+        let baa_signed = &analyzer.config().organization.baa_signed;
         let mut version = 0;
         for (id, m) in analyzer.systems() {
             version += m.version();
             let view = m.view(analyzer.catalog());
             let prefix = if many { format!("{id}/") } else { String::new() };
             model.extend(&view, &prefix);
+            diagram.extend(&view, &prefix, |v| analyzer.catalog().baa_covers(v, baa_signed));
         }
         ScanReport {
             system: if many {
@@ -152,6 +160,7 @@ impl ScanReport {
             errors,
             model,
             findings: analyzer.findings(),
+            diagram,
         }
     }
 }
@@ -230,6 +239,7 @@ pub fn attr_tag(attr: &Attr) -> String {
         Attr::UnencryptedAtRest => "encrypted_at_rest=false".into(),
         Attr::EncryptedAtRest => "encrypted_at_rest".into(),
         Attr::Plaintext => "transport=plaintext".into(),
+        Attr::EncryptedInTransit => "transport=tls".into(),
         Attr::Unauthenticated => "authenticated=false".into(),
         Attr::LogsPhi => "logs_phi".into(),
         Attr::NoAuditTrail => "audit_trail=false".into(),

@@ -36,11 +36,17 @@ enum Signal {
     Unauthenticated,
     Marketing,
     Deidentified,
+    /// A control stated as present: TLS in transit.
+    Tls,
+    /// A control stated as present: encryption at rest.
+    EncryptedAtRest,
 }
 
 struct Patterns {
     signals: Vec<(Signal, Regex)>,
     rejection: Regex,
+    /// Plans and conditions: "after INFRA-1207", "once the cert is issued", "will".
+    future: Regex,
     affirmation: Regex,
     negation: Regex,
     synthetic: Regex,
@@ -66,10 +72,13 @@ fn patterns() -> &'static Patterns {
                 (Signal::Unauthenticated, re(r"(?i)\b(unauthenticated|no auth(entication)?|without (any )?auth(entication)?|anonymous access|no login required|does not require (auth|a token|login))\b")),
                 (Signal::Marketing, re(r"(?i)\b(for marketing|marketing campaigns?|sell|sold|sale of|monetiz\w+|targeted ads?|ad targeting)\b")),
                 (Signal::Deidentified, re(r"(?i)\b(de-?identified|anonymi[sz]ed|anonymous data|pseudonymi[sz]ed)\b")),
+                (Signal::Tls, re(r"(?i)\b(tls ?1\.[23]|tls|https|mtls|mutual tls|encrypted in transit)\b")),
+                (Signal::EncryptedAtRest, re(r"(?i)(\bsse-kms\b|\bsse-s3\b|\bkms\b|encrypted at rest|encryption at rest|\(encrypted)")),
             ],
             rejection: re(r"(?i)\b(rejected|reject|won'?t (use|add|ship|go with)|will not be (added|used|shipped)|not (going to|gonna) (use|add|ship)|decided against|ruled out|dropped|drop it|no longer|instead of|rather than|not deployed|never (loaded|deployed|used)|not loaded|removed|retired|decommissioned|abandoned|scrapped|not approved|declined|vetoed|delete (it|the))\b"),
             affirmation: re(r"(?i)\b(is live|went live|shipped|ship (it|behind)|rolled out|rollout|decision:|we('ll| will) use|going with|go with|approved|enabled|turned on|deployed|in prod)\b"),
             negation: re(r"(?i)\b(no|not|never|don'?t|doesn'?t|isn'?t|aren'?t|won'?t|without|none|neither|nor)\b"),
+            future: re(r"(?i)\b(after|once|will|planned|plan to|todo|until|later|next (quarter|sprint|release)|switch to|move to|q[1-4] 20\d\d)\b"),
             synthetic: re(r"(?i)\b(synthetic|fake|faker|generated|dummy|mock|seeded|test patients?|testpatient|fixture|fixtures|made-up|fictional)\b"),
             considered_heading: re(r"(?i)\b(alternatives?|considered|rejected|non-goals?|out of scope|options)\b"),
             identifier: re(r"\b[A-Za-z][A-Za-z0-9]*(?:[-_./][A-Za-z0-9]+)+\b"),
@@ -88,6 +97,9 @@ struct Sentence {
     affirms: bool,
     negated: bool,
     synthetic: bool,
+    future: bool,
+    /// A question asks; it states nothing.
+    question: bool,
 }
 
 /// Per-block reading.
@@ -169,6 +181,8 @@ fn read_block(ctx: &Ctx, doc: &Doc, block: &Block) -> BlockReading {
             affirms: p.affirmation.is_match(s),
             negated: p.negation.is_match(s),
             synthetic: p.synthetic.is_match(s),
+            future: p.future.is_match(s),
+            question: s.trim_end().ends_with('?'),
         });
     }
     let heading = doc.sections.get(block.section).map(|h| h.join(" / ")).unwrap_or_default();
@@ -259,7 +273,7 @@ fn vendor_flows(ctx: &Ctx, scope: &Scope, rejected: &BTreeSet<usize>, facts: &mu
         return;
     }
     for s in &scope.reading.sentences {
-        if s.rejects || s.synthetic {
+        if s.rejects || s.synthetic || s.question {
             continue;
         }
         for &v in &s.vendors {
@@ -300,7 +314,7 @@ fn signal_facts(
     index: usize,
     facts: &mut Vec<Fact>,
 ) {
-    for s in &scope.reading.sentences {
+    for s in scope.reading.sentences.iter().filter(|s| !s.question) {
         for &signal in &s.signals {
             let data = scope.phi_for(s);
             if data.is_empty() || s.synthetic && signal == Signal::ProdCopy {
@@ -312,10 +326,18 @@ fn signal_facts(
                 Signal::FullRecord => full_record(ctx, scope, s, data, ev, facts),
                 Signal::Marketing | Signal::Deidentified if !s.phi.is_phi() => {}
                 Signal::LogsPhi | Signal::ProdCopy if s.negated => {}
+                // A control is claimed only when stated as present, now, for a named thing.
+                Signal::Tls | Signal::EncryptedAtRest if s.negated || s.future => {}
                 _ => {
                     let Some(attr) = attr_for(signal) else { continue };
+                    // A stated control belongs to what its own sentence names.
+                    let candidates = if matches!(signal, Signal::Tls | Signal::EncryptedAtRest) {
+                        candidates(&s.text)
+                    } else {
+                        nearby_candidates(ctx, readings, doc, index, s)
+                    };
                     let subject = Target::Mention {
-                        candidates: nearby_candidates(ctx, readings, doc, index, s),
+                        candidates,
                         fallback: fallback_subject(ctx, signal, s),
                     };
                     let data = if signal == Signal::Deidentified {
@@ -342,6 +364,8 @@ fn attr_for(signal: Signal) -> Option<Attr> {
         Signal::Unauthenticated => Attr::Unauthenticated,
         Signal::Marketing => Attr::Marketing,
         Signal::Deidentified => Attr::ClaimedDeidentified,
+        Signal::Tls => Attr::EncryptedInTransit,
+        Signal::EncryptedAtRest => Attr::EncryptedAtRest,
         Signal::FullRecord => return None,
     })
 }
@@ -349,6 +373,9 @@ fn attr_for(signal: Signal) -> Option<Attr> {
 /// Statements about the system as a whole (logs, copies, marketing) fall back to the component;
 /// statements about a particular store or endpoint need a name.
 fn fallback_subject(ctx: &Ctx, signal: Signal, s: &Sentence) -> Option<EntityRef> {
+    if matches!(signal, Signal::Tls | Signal::EncryptedAtRest) {
+        return None;
+    }
     if let Some(&v) = s.vendors.first() {
         let vendor = &ctx.catalog.vendors[v];
         if !vendor.is_cloud() {
@@ -512,6 +539,14 @@ mod tests {
             Some(2),
         );
         assert_eq!(phi_flows_to(&facts_of(&b.finish()), "hotjar"), 1);
+    }
+
+    #[test]
+    fn questions_state_nothing() {
+        let doc = markdown::read("Can we send the patient's DOB and diagnosis to Mixpanel? Is `records-db` encrypted at rest?");
+        let facts = facts_of(&doc);
+        assert_eq!(phi_flows_to(&facts, "mixpanel"), 0);
+        assert!(!facts.iter().any(|f| matches!(f.claim, Claim::Attr { .. })), "{facts:?}");
     }
 
     #[test]

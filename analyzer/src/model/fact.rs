@@ -120,6 +120,8 @@ pub enum Attr {
     EncryptedAtRest,
     /// Reached over a plaintext protocol (HTTP, SMTP without TLS, FTP).
     Plaintext,
+    /// Stated to be reached over TLS (HTTPS, mutual TLS).
+    EncryptedInTransit,
     /// Serves requests without authentication.
     Unauthenticated,
     /// Writes PHI to logs.

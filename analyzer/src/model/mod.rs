@@ -309,7 +309,7 @@ fn kinds_for(attr: &Attr) -> fn(EntityKind) -> bool {
         | Attr::EncryptedAtRest
         | Attr::PhiTagged
         | Attr::Untagged => |k| matches!(k, K::DataStore | K::Endpoint | K::Queue),
-        Attr::Plaintext | Attr::Unauthenticated => {
+        Attr::Plaintext | Attr::Unauthenticated | Attr::EncryptedInTransit => {
             |k| matches!(k, K::Endpoint | K::Service | K::DataStore | K::Queue | K::Vendor)
         }
         Attr::BroadAccess(_) | Attr::UsesCredential(_) => {

@@ -80,6 +80,10 @@ pub fn evaluate(ctx: &RuleContext) -> Vec<Finding> {
         entity_rules(ctx, entity, &mut drafts);
     }
     shared_credential_rules(ctx, &mut drafts);
+    undocumented_flow_rules(ctx, &mut drafts);
+    for entity in ctx.view.entities.values() {
+        drift_rules(entity, &mut drafts);
+    }
     let mut findings: Vec<Finding> = drafts.into_iter().filter_map(|d| finish(ctx, d)).collect();
     findings.sort_by(|a, b| b.score.cmp(&a.score).then(a.fingerprint.cmp(&b.fingerprint)));
     findings
@@ -415,6 +419,7 @@ fn attr_words(attr: &Attr) -> String {
         Attr::UnencryptedAtRest => "unencrypted at rest".into(),
         Attr::EncryptedAtRest => "encrypted at rest".into(),
         Attr::Plaintext => "reached over plaintext".into(),
+        Attr::EncryptedInTransit => "reached over TLS".into(),
         Attr::Unauthenticated => "unauthenticated".into(),
         Attr::LogsPhi => "logging PHI".into(),
         Attr::NoAuditTrail => "without an audit trail".into(),
@@ -485,6 +490,99 @@ fn shared_credential_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) 
             supports: list.iter().flat_map(|(_, s)| s.iter()).collect(),
             reason: format!("{} all authenticate as {credential}", who.join(", ")),
             facts: who.iter().map(|w| format!("{w} uses credential {credential}")).collect(),
+            exposure: Exposure::Internal,
+            bulk: false,
+            baa: false,
+        });
+    }
+}
+
+/// Whether any design document (not code or infrastructure) speaks of the entity.
+fn documented(view: &ModelView, e: &Entity) -> bool {
+    let prose = |ev: &crate::model::Evidence| !ev.implementation;
+    e.declared.iter().any(prose)
+        || e.attrs.values().flatten().any(|s| prose(&s.evidence))
+        || view
+            .flows
+            .values()
+            .filter(|f| f.to == e.key || f.from == e.key)
+            .flat_map(|f| f.supports.iter())
+            .any(|s| prose(&s.evidence))
+}
+
+/// PHI flows to an outside party that only code or infrastructure shows, in a system that has
+/// design documents at all (a bare checkout has nothing to disagree with).
+fn undocumented_flow_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) {
+    let has_documents = ctx.view.entities.values().any(|e| documented(ctx.view, e));
+    if !has_documents {
+        return;
+    }
+    for flow in ctx.view.flows.values() {
+        let (Some(from), Some(to)) =
+            (ctx.view.entities.get(&flow.from), ctx.view.entities.get(&flow.to))
+        else {
+            continue;
+        };
+        let outside = matches!(to.kind, EntityKind::Vendor | EntityKind::ExternalParty);
+        let data = flow.data();
+        if !outside || data.is_empty() || documented(ctx.view, to) {
+            continue;
+        }
+        out.push(Draft {
+            category: "undocumented_flow",
+            identities: vec![flow.from.clone(), flow.to.clone()],
+            flow: Some((from, to)),
+            subject: None,
+            data: data.clone(),
+            supports: flow.supports.iter().collect(),
+            reason: format!(
+                "{} sends {} to {} in code or infrastructure, and no design document mentions {}",
+                from.name,
+                names(&data),
+                to.name,
+                to.name
+            ),
+            facts: vec![format!("only implementation artifacts show {} → {}", from.name, to.name)],
+            exposure: Exposure::VendorBaa,
+            bulk: false,
+            baa: false,
+        });
+    }
+}
+
+/// A control that one source states and another contradicts, for a PHI-bearing entity.
+fn drift_rules<'a>(e: &'a Entity, out: &mut Vec<Draft<'a>>) {
+    let pairs = [
+        (Attr::Plaintext, Attr::EncryptedInTransit, "TLS in transit"),
+        (Attr::UnencryptedAtRest, Attr::EncryptedAtRest, "encryption at rest"),
+    ];
+    for (absent, present, control) in pairs {
+        let (Some(no), Some(yes)) = (e.attrs.get(&absent), e.attrs.get(&present)) else {
+            continue;
+        };
+        let data: BTreeSet<PhiElement> = no.iter().flat_map(|s| s.data.iter().cloned()).collect();
+        if data.is_empty() {
+            continue;
+        }
+        let mut supports: Vec<&Support> = no.iter().collect();
+        supports.extend(yes.iter());
+        let paths = |s: &[Support]| {
+            s.iter().map(|x| x.evidence.path.as_str()).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
+        };
+        out.push(Draft {
+            category: "design_drift",
+            identities: vec![e.key.clone(), control.to_string()],
+            flow: None,
+            subject: Some(e),
+            data: data.clone(),
+            supports,
+            reason: format!(
+                "{} states {control} for {} but {} shows it absent",
+                paths(yes),
+                e.name,
+                paths(no)
+            ),
+            facts: vec![format!("{} is both {} and {}", e.name, attr_words(&present), attr_words(&absent))],
             exposure: Exposure::Internal,
             bulk: false,
             baa: false,
