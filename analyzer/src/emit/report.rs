@@ -233,24 +233,5 @@ fn location(e: &crate::model::Evidence) -> EvidenceLocation {
 
 /// An attribute as a short tag for the report.
 pub fn attr_tag(attr: &Attr) -> String {
-    match attr {
-        Attr::HoldsPhi => "phi".into(),
-        Attr::Public => "public".into(),
-        Attr::UnencryptedAtRest => "encrypted_at_rest=false".into(),
-        Attr::EncryptedAtRest => "encrypted_at_rest".into(),
-        Attr::Plaintext => "transport=plaintext".into(),
-        Attr::EncryptedInTransit => "transport=tls".into(),
-        Attr::Unauthenticated => "authenticated=false".into(),
-        Attr::LogsPhi => "logs_phi".into(),
-        Attr::NoAuditTrail => "audit_trail=false".into(),
-        Attr::UsesCredential(c) if c.is_empty() => "shared_identity".into(),
-        Attr::UsesCredential(c) => format!("credential={c}"),
-        Attr::BroadAccess(s) => format!("broad_access={s}"),
-        Attr::PhiTagged => "label=phi".into(),
-        Attr::Untagged => "label=none".into(),
-        Attr::FullRecord => "full_record".into(),
-        Attr::ProdCopyInNonProd => "prod_copy_in_nonprod".into(),
-        Attr::Marketing => "marketing_use".into(),
-        Attr::ClaimedDeidentified => "claimed_deidentified".into(),
-    }
+    attr.tag()
 }

@@ -146,6 +146,32 @@ pub enum Attr {
     ClaimedDeidentified,
 }
 
+impl Attr {
+    /// The attribute as a short tag (`public`, `transport=plaintext`, `credential=x`).
+    pub fn tag(&self) -> String {
+        match self {
+            Attr::HoldsPhi => "phi".into(),
+            Attr::Public => "public".into(),
+            Attr::UnencryptedAtRest => "encrypted_at_rest=false".into(),
+            Attr::EncryptedAtRest => "encrypted_at_rest".into(),
+            Attr::Plaintext => "transport=plaintext".into(),
+            Attr::EncryptedInTransit => "transport=tls".into(),
+            Attr::Unauthenticated => "authenticated=false".into(),
+            Attr::LogsPhi => "logs_phi".into(),
+            Attr::NoAuditTrail => "audit_trail=false".into(),
+            Attr::UsesCredential(c) if c.is_empty() => "shared_identity".into(),
+            Attr::UsesCredential(c) => format!("credential={c}"),
+            Attr::BroadAccess(s) => format!("broad_access={s}"),
+            Attr::PhiTagged => "label=phi".into(),
+            Attr::Untagged => "label=none".into(),
+            Attr::FullRecord => "full_record".into(),
+            Attr::ProdCopyInNonProd => "prod_copy_in_nonprod".into(),
+            Attr::Marketing => "marketing_use".into(),
+            Attr::ClaimedDeidentified => "claimed_deidentified".into(),
+        }
+    }
+}
+
 /// What a fact claims.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Claim {

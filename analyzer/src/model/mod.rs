@@ -95,6 +95,8 @@ pub struct Support {
     /// How a prose mention was resolved to this entity, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_from: Option<String>,
+    /// The claim in words, for explanations (`app → Mixpanel carrying name, lab_result`).
+    pub statement: String,
 }
 
 /// A resolved entity.
@@ -263,10 +265,18 @@ impl ModelView {
                 if f == t {
                     return;
                 }
+                let statement = format!(
+                    "{} → {}{}{}",
+                    self.name_of(&f),
+                    self.name_of(&t),
+                    data_words(data),
+                    if *full_record { " (whole records)" } else { "" }
+                );
                 let support = Support {
                     data: data.clone(),
                     evidence: fact.evidence.clone(),
                     resolved_from: rf.or(rt),
+                    statement,
                 };
                 let flow = self.flows.entry((f.clone(), t.clone())).or_insert_with(|| Flow {
                     from: f,
@@ -284,8 +294,14 @@ impl ModelView {
                 let Some((key, resolved_from)) = self.resolve(catalog, subject, fits) else {
                     return;
                 };
-                let support =
-                    Support { data: data.clone(), evidence: fact.evidence.clone(), resolved_from };
+                let statement =
+                    format!("{}: {}{}", self.name_of(&key), attr.tag(), data_words(data));
+                let support = Support {
+                    data: data.clone(),
+                    evidence: fact.evidence.clone(),
+                    resolved_from,
+                    statement,
+                };
                 if let Some(e) = self.entities.get_mut(&key) {
                     e.attrs.entry(attr.clone()).or_default().push(support);
                 }
@@ -294,9 +310,21 @@ impl ModelView {
         }
     }
 
+    fn name_of(&self, key: &str) -> String {
+        self.entities.get(key).map(|e| e.name.clone()).unwrap_or_else(|| key.to_string())
+    }
+
     pub fn entity_by_key(&self, key: &str) -> Option<&Entity> {
         self.entities.get(key)
     }
+}
+
+fn data_words(data: &[PhiElement]) -> String {
+    if data.is_empty() {
+        return String::new();
+    }
+    let kinds: BTreeSet<&str> = data.iter().map(|d| d.kind.as_str()).collect();
+    format!(" carrying {}", kinds.into_iter().collect::<Vec<_>>().join(", "))
 }
 
 /// Which kinds of entity a prose statement of `attr` can be about: "public-read" is said of a

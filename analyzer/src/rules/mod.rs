@@ -567,7 +567,12 @@ fn drift_rules<'a>(e: &'a Entity, out: &mut Vec<Draft<'a>>) {
         let mut supports: Vec<&Support> = no.iter().collect();
         supports.extend(yes.iter());
         let paths = |s: &[Support]| {
-            s.iter().map(|x| x.evidence.path.as_str()).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
+            s.iter()
+                .map(|x| x.evidence.path.as_str())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         out.push(Draft {
             category: "design_drift",
@@ -582,7 +587,12 @@ fn drift_rules<'a>(e: &'a Entity, out: &mut Vec<Draft<'a>>) {
                 e.name,
                 paths(no)
             ),
-            facts: vec![format!("{} is both {} and {}", e.name, attr_words(&present), attr_words(&absent))],
+            facts: vec![format!(
+                "{} is both {} and {}",
+                e.name,
+                attr_words(&present),
+                attr_words(&absent)
+            )],
             exposure: Exposure::Internal,
             bulk: false,
             baa: false,
@@ -624,11 +634,25 @@ fn finish(ctx: &RuleContext, d: Draft) -> Option<Finding> {
         remediation: rule.remediation.clone(),
         explanation: Explanation {
             rule: rule.condition.clone(),
-            facts: d.facts,
+            facts: fact_lines(d.facts, &d.supports),
             resolutions,
             score: factors,
         },
     })
+}
+
+/// The rule's summary facts, then what each cited statement claims, where.
+fn fact_lines(summary: Vec<String>, supports: &[&Support]) -> Vec<String> {
+    let mut lines = summary;
+    let mut seen = BTreeSet::new();
+    for s in supports {
+        let at = s.evidence.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let line = format!("{}{} states {}", s.evidence.path, at, s.statement);
+        if seen.insert(line.clone()) && lines.len() < MAX_EVIDENCE * 2 {
+            lines.push(line);
+        }
+    }
+    lines
 }
 
 /// Evidence for a finding: one piece per file first (PHI-bearing statements before bare
@@ -708,3 +732,6 @@ fn score(base: u32, d: &Draft) -> (u32, Vec<Factor>) {
     ];
     (total, factors)
 }
+
+#[cfg(test)]
+mod tests;
