@@ -2,6 +2,10 @@
 //!
 //! ```text
 //! phiflow scan PATH [--config phiflow.toml] [--format table|json|markdown] [--output FILE]
+//! phiflow scan PATH --format ocsf|sarif|html [--output FILE]
+//! phiflow scan PATH --data-dir DIR
+//! phiflow findings list|accept|suppress|reopen ... --data-dir DIR
+//! phiflow audit export --data-dir DIR --system S --format json|html
 //! ```
 //!
 //! `scan` reads a folder (a checkout, a Slack export, exported pages) through the files
@@ -21,6 +25,9 @@ use phiflow_analyzer::Analyzer;
 use phiflow_connector_files::FilesConnector;
 use phiflow_pipeline::{topics, ArtifactEvent, Config, EmbeddedBus};
 
+mod explain;
+mod state;
+
 #[derive(Parser)]
 #[command(
     name = "phiflow",
@@ -39,6 +46,32 @@ struct Cli {
 enum Command {
     /// Scan a folder of artifacts and report PHI risks.
     Scan(ScanArgs),
+    /// Findings kept in a data directory: list them, accept, suppress or reopen one.
+    Findings {
+        #[command(subcommand)]
+        command: state::FindingsCommand,
+    },
+    /// Show the chain behind one finding: evidence, facts, entities, flow, rule and score.
+    Explain(ExplainArgs),
+    /// The audit trail kept in a data directory.
+    Audit {
+        #[command(subcommand)]
+        command: state::AuditCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct ExplainArgs {
+    /// The finding's fingerprint, or a unique prefix of it (at least 4 digits).
+    fingerprint: String,
+    /// The folder the finding came from; it is scanned again.
+    path: PathBuf,
+    /// Config file; defaults to PATH/phiflow.toml when that exists.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Print the finding as JSON (it carries the same chain under `explanation`).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -57,6 +90,10 @@ struct ScanArgs {
     /// Exit with status 3 when a finding reaches this severity.
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
+    /// Keep finding states, decisions and the audit trail in DIR/phiflow.db across scans, and
+    /// report this scan's transitions.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -64,6 +101,12 @@ enum Format {
     Table,
     Json,
     Markdown,
+    /// A JSON array of OCSF 1.4.0 Compliance Findings, one Create event per finding.
+    Ocsf,
+    /// A SARIF 2.1.0 log for GitHub code scanning: findings with evidence on a line.
+    Sarif,
+    /// A self-contained HTML report with the data-flow diagram.
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -88,6 +131,9 @@ fn main() -> ExitCode {
     init_logging(cli.log_format);
     let result = match cli.command {
         Command::Scan(args) => scan(&args),
+        Command::Findings { command } => state::findings(&command),
+        Command::Audit { command } => state::audit(&command),
+        Command::Explain(args) => explain_cmd(&args),
     };
     match result {
         Ok(code) => code,
@@ -123,11 +169,22 @@ fn load_config(args: &ScanArgs) -> Result<(Config, Option<PathBuf>)> {
 
 fn scan(args: &ScanArgs) -> Result<ExitCode> {
     let (config, config_path) = load_config(args)?;
-    let report = run_scan(&args.path, config, config_path.as_deref())?;
+    let mut ledger = args.data_dir.as_deref().map(state::ScanState::open).transpose()?;
+    let report = run_scan_with_state(&args.path, config, config_path.as_deref(), ledger.as_mut())?;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Table => emit::table::render(&report),
         Format::Markdown => emit::markdown::render(&report),
+        Format::Ocsf => {
+            let events = emit::ocsf::scan_events(&report.findings, emit::ocsf::Times::now());
+            serde_json::to_string_pretty(&events)? + "\n"
+        }
+        Format::Sarif => serde_json::to_string_pretty(&emit::sarif::log(&report.findings))? + "\n",
+        Format::Html => emit::html::render(&report),
+    };
+    let text = match &ledger {
+        Some(ledger) => ledger.decorate(text, transitions_render(args.format))?,
+        None => text,
     };
     match &args.output {
         Some(path) => std::fs::write(path, text)
@@ -137,8 +194,28 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
     Ok(exit_code(&report, args.fail_on))
 }
 
+/// Where `--data-dir` puts this scan's transitions in each format.
+fn transitions_render(format: Format) -> state::Render {
+    match format {
+        Format::Json => state::Render::Json,
+        Format::Table => state::Render::Table,
+        Format::Markdown => state::Render::Markdown,
+        _ => state::Render::Other,
+    }
+}
+
 /// Connector → embedded bus → analyzer, the same path the services take over Kafka.
 fn run_scan(root: &Path, config: Config, config_path: Option<&Path>) -> Result<ScanReport> {
+    run_scan_with_state(root, config, config_path, None)
+}
+
+/// [`run_scan`], noting each event in `ledger` and recording the scan's outcome there.
+fn run_scan_with_state(
+    root: &Path,
+    config: Config,
+    config_path: Option<&Path>,
+    mut ledger: Option<&mut state::ScanState>,
+) -> Result<ScanReport> {
     let bus = EmbeddedBus::new();
     let artifacts_rx = bus.subscribe(topics::ARTIFACTS);
     let connector = FilesConnector::new(root, config.system_router());
@@ -172,6 +249,9 @@ fn run_scan(root: &Path, config: Config, config_path: Option<&Path>) -> Result<S
         let Some(payload) = envelope.payload else { continue };
         match serde_json::from_slice::<ArtifactEvent>(&payload) {
             Ok(event) => {
+                if let Some(ledger) = ledger.as_deref_mut() {
+                    ledger.observe(&event);
+                }
                 analyzer.process(&event);
             }
             Err(e) => errors.push(ErrorRecord {
@@ -191,6 +271,9 @@ fn run_scan(root: &Path, config: Config, config_path: Option<&Path>) -> Result<S
         artifact: None,
         error: safe_error(&e.reason),
     }));
+    if let Some(ledger) = ledger {
+        ledger.commit(&analyzer)?;
+    }
     Ok(ScanReport::build(&analyzer, skipped, errors))
 }
 
@@ -212,4 +295,22 @@ fn exit_code(report: &ScanReport, fail_on: Option<FailOn>) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn explain_cmd(args: &ExplainArgs) -> Result<ExitCode> {
+    let implicit = args.path.join("phiflow.toml");
+    let config_path = args.config.clone().or_else(|| implicit.is_file().then_some(implicit));
+    let config = match &config_path {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let report = run_scan(&args.path, config, config_path.as_deref())?;
+    let finding = explain::pick(&report.findings, &args.fingerprint)?;
+    let text = if args.json {
+        serde_json::to_string_pretty(finding)? + "\n"
+    } else {
+        explain::render(finding)
+    };
+    std::io::stdout().write_all(text.as_bytes()).context("cannot write to stdout")?;
+    Ok(ExitCode::SUCCESS)
 }

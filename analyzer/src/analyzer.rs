@@ -81,7 +81,7 @@ pub struct Analyzer {
 impl Analyzer {
     pub fn new(config: Config) -> Self {
         let mut catalog = Catalog::builtin();
-        catalog.add_declared_vendors(&config.organization.baa_signed);
+        catalog.apply_config(&config);
         Analyzer { catalog, config, systems: BTreeMap::new(), artifacts: BTreeMap::new() }
     }
 
@@ -205,7 +205,8 @@ impl Analyzer {
             baa_signed: &self.config.organization.baa_signed,
             system,
         };
-        rules::evaluate(&ctx)
+        let findings = rules::evaluate(&ctx);
+        rules::apply_settings(findings, &self.config.rules)
     }
 
     /// Ids of the systems that have a model.
@@ -242,6 +243,21 @@ mod tests {
         assert!(matches!(a.process(&bad), Outcome::Failed { .. }));
         assert!(matches!(a.process(&good), Outcome::Analyzed { .. }));
         assert!(a.findings().iter().any(|f| f.category == "disclosure_no_baa"));
+    }
+
+    #[test]
+    fn config_adds_vendors_and_terms_and_switches_rules() {
+        let text = "[organization]\nname = \"x\"\n[rules]\ndisabled = [\"tracking_technology\"]\n[rules.severity]\ndisclosure_no_baa = \"low\"\n[[vendors]]\nid = \"faxly\"\nname = \"Faxly\"\ncategory = \"fax\"\n[phi_terms]\nmrn = [\"harbor number\"]\n";
+        let config = Config::parse(text, std::path::Path::new("phiflow.toml")).unwrap();
+        let mut a = Analyzer::new(config);
+        let doc = "We fax each patient's harbor number to Faxly. Mixpanel gets the patient's lab results.";
+        a.process(&ArtifactEvent::new(Source::Files, "d.md", "default", doc.into()));
+        let findings = a.findings();
+        let faxly = findings.iter().find(|f| f.flow.as_ref().is_some_and(|x| x.to.name == "Faxly"));
+        let faxly = faxly.expect("the configured vendor is recognized");
+        assert_eq!(faxly.severity, crate::findings::Severity::Low);
+        assert!(faxly.phi.contains(&crate::catalog::PhiType::Mrn));
+        assert!(!findings.iter().any(|f| f.category == "tracking_technology"));
     }
 
     #[test]

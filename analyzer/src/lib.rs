@@ -9,6 +9,7 @@
 //! - [`rules`]: the HIPAA rules and the score;
 //! - [`findings`]: findings, fingerprints and severities;
 //! - [`emit`]: the JSON report, table and Markdown;
+//! - [`store`]: finding states, decisions and the audit trail across scans (SQLite embedded);
 //! - [`Analyzer`]: the consumer that ties them together.
 //!
 //! ```
@@ -30,6 +31,7 @@ pub mod findings;
 pub mod mask;
 pub mod model;
 pub mod rules;
+pub mod store;
 pub mod text;
 
 pub use analyzer::{Analyzer, ArtifactRecord, Outcome, Status};

@@ -30,6 +30,129 @@ pub struct Config {
     /// claims go to the system named `default`.
     #[serde(default)]
     pub systems: BTreeMap<String, SystemConfig>,
+    /// Rules switched off and severities changed.
+    #[serde(default)]
+    pub rules: RulesConfig,
+    /// The organization's own vendors, added to the built-in catalog (or replacing an entry of
+    /// the same id).
+    #[serde(default)]
+    pub vendors: Vec<VendorConfig>,
+    /// Extra PHI terms by element type, e.g. `mrn = ["harbor id"]`: words and field names the
+    /// organization uses for PHI.
+    #[serde(default)]
+    pub phi_terms: BTreeMap<String, Vec<String>>,
+}
+
+/// `[rules]`: which rules run and how severe their findings are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesConfig {
+    /// Categories or rule ids that do not run, e.g. `["untagged_phi", "PF-UNDOC-001"]`.
+    #[serde(default)]
+    pub disabled: Vec<String>,
+    /// A fixed severity per category or rule id (`info`, `low`, `medium`, `high`, `critical`),
+    /// replacing the severity the score gives.
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
+}
+
+/// `[[vendors]]`: one vendor the built-in catalog lacks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorConfig {
+    /// Lowercase id, as `baa_signed` names it.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Other names people write for it.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// One of the catalog's categories (analytics, session_replay, crash_reporting, email, sms,
+    /// ai_api, cloud, fax, ...); decides which rules apply beyond disclosure.
+    #[serde(default = "default_vendor_category")]
+    pub category: String,
+    /// SDK package names.
+    #[serde(default)]
+    pub packages: Vec<String>,
+    /// Substrings of environment variable names that configure it.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Domains it serves.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// Whose BAA covers it, by vendor id.
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+fn default_vendor_category() -> String {
+    "other".to_string()
+}
+
+/// The finding categories of DESIGN.md.
+pub const CATEGORIES: &[&str] = &[
+    "disclosure_no_baa",
+    "tracking_technology",
+    "telemetry_disclosure",
+    "notification_disclosure",
+    "minimum_necessary",
+    "phi_in_logs",
+    "phi_in_nonprod",
+    "unscoped_access",
+    "unauthenticated_endpoint",
+    "shared_credentials",
+    "missing_audit_log",
+    "unencrypted_transport",
+    "unencrypted_storage",
+    "public_exposure",
+    "untagged_phi",
+    "missing_authorization",
+    "reidentification_risk",
+    "undocumented_flow",
+    "design_drift",
+    "sensitive_category",
+];
+
+/// The PHI element types of DESIGN.md.
+pub const PHI_TYPES: &[&str] = &[
+    "name",
+    "geographic",
+    "date",
+    "phone",
+    "fax",
+    "email",
+    "ssn",
+    "mrn",
+    "health_plan_id",
+    "account_number",
+    "license_number",
+    "vehicle_id",
+    "device_id",
+    "url",
+    "ip_address",
+    "biometric",
+    "photo",
+    "other_unique_id",
+    "diagnosis",
+    "condition",
+    "medication",
+    "lab_result",
+    "procedure",
+    "clinical_note",
+    "appointment",
+    "claims",
+    "genetic",
+    "mental_health",
+    "substance_use",
+    "sexual_health",
+    "reproductive",
+];
+
+const SEVERITIES: &[&str] = &["info", "low", "medium", "high", "critical"];
+
+/// Whether `name` is a category or looks like a rule id (`PF-…`).
+fn is_rule_name(name: &str) -> bool {
+    CATEGORIES.contains(&name) || name.starts_with("PF-")
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -123,6 +246,38 @@ impl Config {
                 }
             }
         }
+        for name in &self.rules.disabled {
+            if !is_rule_name(name) {
+                problems
+                    .push(format!("rules.disabled: {name:?} is neither a category nor a rule id"));
+            }
+        }
+        for (name, severity) in &self.rules.severity {
+            if !is_rule_name(name) {
+                problems
+                    .push(format!("rules.severity: {name:?} is neither a category nor a rule id"));
+            }
+            if !SEVERITIES.contains(&severity.as_str()) {
+                problems.push(format!(
+                    "rules.severity.{name}: {severity:?} is not one of {}",
+                    SEVERITIES.join(", ")
+                ));
+            }
+        }
+        for (i, v) in self.vendors.iter().enumerate() {
+            if v.id.trim().is_empty() || v.id.to_lowercase() != v.id {
+                problems
+                    .push(format!("vendors[{i}].id {:?} must be non-empty and lowercase", v.id));
+            }
+        }
+        for kind in self.phi_terms.keys() {
+            if !PHI_TYPES.contains(&kind.as_str()) {
+                problems.push(format!(
+                    "phi_terms.{kind}: not a PHI element type ({})",
+                    PHI_TYPES.join(", ")
+                ));
+            }
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -183,6 +338,17 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("systems.a.paths is empty"), "{text}");
         assert!(text.contains("systems.b.paths: bad pattern"), "{text}");
+    }
+
+    #[test]
+    fn rule_vendor_and_term_settings_are_checked() {
+        let cfg = parse("[rules]\ndisabled = [\"untagged_phi\"]\n[rules.severity]\nphi_in_logs = \"low\"\n[[vendors]]\nid = \"parcelfax\"\nname = \"Parcelfax\"\ncategory = \"fax\"\n[phi_terms]\nmrn = [\"harbor id\"]\n").unwrap();
+        assert_eq!(cfg.vendors[0].name, "Parcelfax");
+        let err = parse("[rules]\ndisabled = [\"nope\"]\n[rules.severity]\nphi_in_logs = \"huge\"\n[phi_terms]\nshoe_size = [\"x\"]\n").unwrap_err().to_string();
+        assert!(
+            err.contains("\"nope\"") && err.contains("huge") && err.contains("shoe_size"),
+            "{err}"
+        );
     }
 
     #[test]

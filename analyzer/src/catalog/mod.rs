@@ -294,8 +294,10 @@ const NEGATORS: &[&str] = &[
 fn host_pattern() -> &'static regex::Regex {
     static P: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     P.get_or_init(|| {
-        regex::Regex::new(r"(?i)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|io|net|org|ai|us|eu|co|dev|app)\b")
-            .expect("host pattern")
+        regex::Regex::new(
+            r"(?i)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|io|net|org|ai|us|eu|co|dev|app)\b",
+        )
+        .expect("host pattern")
     })
 }
 
@@ -353,6 +355,50 @@ impl Catalog {
             self.vendor_names.insert(a, idx);
         }
         self.vendors.push(vendor);
+    }
+
+    /// Add what the organization's config declares: its own vendors (replacing built-in entries
+    /// of the same id), its PHI terms, and the names on its BAA list.
+    pub fn apply_config(&mut self, config: &phiflow_pipeline::Config) {
+        for v in &config.vendors {
+            let vendor = Vendor {
+                id: v.id.clone(),
+                name: v.name.clone(),
+                aliases: v.aliases.clone(),
+                category: v.category.clone(),
+                packages: v.packages.clone(),
+                env: v.env.clone(),
+                domains: v.domains.clone(),
+                parent: v.parent.clone(),
+                baa: "unverified".into(),
+                baa_source: "declared in the organization's config".into(),
+            };
+            match self.vendors.iter().position(|x| x.id == v.id) {
+                Some(i) => {
+                    self.vendors[i] = vendor;
+                    self.reindex_vendors();
+                }
+                None => self.add_vendor(vendor),
+            }
+        }
+        for (kind, terms) in &config.phi_terms {
+            let Ok(kind) = serde_json::from_value::<PhiType>(serde_json::json!(kind)) else {
+                continue;
+            };
+            let class = if kind.is_health() { TermClass::Health } else { TermClass::Identifier };
+            for t in terms {
+                self.terms.insert(t, (kind, class));
+            }
+        }
+        self.add_declared_vendors(&config.organization.baa_signed);
+    }
+
+    fn reindex_vendors(&mut self) {
+        let vendors = std::mem::take(&mut self.vendors);
+        self.vendor_names = PhraseSet::default();
+        for v in vendors {
+            self.add_vendor(v);
+        }
     }
 
     /// Make the organization's BAA list recognizable: a name the catalog does not know becomes a
@@ -575,7 +621,8 @@ mod tests {
         let hits = c.find_vendors("We moved from OpenAI to Azure OpenAI.");
         let ids: Vec<&str> = hits.iter().map(|h| c.vendors[h.vendor].id.as_str()).collect();
         assert_eq!(ids, ["openai", "azure-openai"]);
-        let hosts = c.find_vendors("private DNS zone privatelink.openai.azure.com and api.openai.com");
+        let hosts =
+            c.find_vendors("private DNS zone privatelink.openai.azure.com and api.openai.com");
         let ids: Vec<&str> = hosts.iter().map(|h| c.vendors[h.vendor].id.as_str()).collect();
         assert_eq!(ids, ["azure-openai", "openai"]);
         assert_eq!(c.vendors[c.vendor_by_package("@fullstory/browser").unwrap()].id, "fullstory");

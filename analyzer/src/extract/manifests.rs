@@ -108,8 +108,14 @@ fn sdk(ctx: &Ctx, out: &mut Facts, package: &str, line: Option<u32>) {
         .catalog
         .vendor_by_package(package)
         .or_else(|| ctx.catalog.vendor_by_package(&normalize_pypi(package)));
-    let Some(v) = vendor else { return };
-    let vendor = vendor_entity(ctx, v);
+    if let Some(v) = vendor {
+        sdk_of(ctx, out, v, package, line);
+    }
+}
+
+/// The vendor `vendor`, whose SDK `package` is, and a flow from the component to it.
+pub(super) fn sdk_of(ctx: &Ctx, out: &mut Facts, vendor: usize, package: &str, line: Option<u32>) {
+    let vendor = vendor_entity(ctx, vendor);
     let ev = ctx.evidence(line, &format!("dependency {package}"));
     out.push(Claim::Entity(vendor.clone()), ev.clone());
     out.push(flow(ctx, vendor), ev);
@@ -131,7 +137,7 @@ fn normalize_pypi(name: &str) -> String {
 
 /// The code and the comment of a requirements line. A `#` starts a comment at the line start
 /// or after whitespace (a URL fragment such as `#egg=` does not).
-fn split_comment(line: &str) -> (&str, Option<&str>) {
+pub(super) fn split_comment(line: &str) -> (&str, Option<&str>) {
     let at = line
         .char_indices()
         .find(|&(i, c)| c == '#' && (i == 0 || line[..i].ends_with(char::is_whitespace)))

@@ -5,18 +5,27 @@
 //! [`doc::Doc`] and then analyzed by [`prose`], so that every prose format is understood the
 //! same way. Structured formats (Terraform, Kubernetes, compose, OpenAPI, manifests) state
 //! entities and settings outright and produce facts directly; their comments go through the
-//! prose analyzer too.
+//! prose analyzer too. Diagrams (Mermaid, draw.io, PlantUML, Structurizr) are read into a
+//! diagram `Diagram` of nodes, edges and boundaries, which all of them turn into facts the
+//! same way.
 
+pub mod asyncapi;
 pub mod code;
 pub mod confluence;
+pub mod csv;
+pub mod dependencies;
+mod diagram;
 pub mod doc;
+pub mod drawio;
 pub mod manifests;
 pub mod markdown;
 pub mod mermaid;
 pub mod openapi;
+pub mod plantuml;
 pub mod prose;
 pub mod slack;
 pub mod sql;
+pub mod structurizr;
 pub mod terraform;
 pub mod transcript;
 pub mod yaml;
@@ -52,6 +61,16 @@ pub enum Format {
     Mermaid,
     Notebook,
     Source,
+    DrawIo,
+    PlantUml,
+    Structurizr,
+    AsyncApi,
+    DataDictionary,
+    Podfile,
+    Gradle,
+    Gemfile,
+    GoMod,
+    MavenPom,
 }
 
 impl Format {
@@ -77,6 +96,16 @@ impl Format {
             Format::Mermaid => "mermaid",
             Format::Notebook => "jupyter-notebook",
             Format::Source => "source",
+            Format::DrawIo => "drawio",
+            Format::PlantUml => "plantuml",
+            Format::Structurizr => "structurizr-dsl",
+            Format::AsyncApi => "asyncapi",
+            Format::DataDictionary => "csv-data-dictionary",
+            Format::Podfile => "podfile",
+            Format::Gradle => "gradle",
+            Format::Gemfile => "gemfile",
+            Format::GoMod => "go-mod",
+            Format::MavenPom => "maven-pom",
         }
     }
 
@@ -92,6 +121,10 @@ impl Format {
                 | Format::WebVtt
                 | Format::Srt
                 | Format::Mermaid
+                | Format::DrawIo
+                | Format::PlantUml
+                | Format::Structurizr
+                | Format::DataDictionary
         )
     }
 }
@@ -177,6 +210,14 @@ pub fn detect(artifact: &ArtifactEvent, text: &str) -> Result<Format, ExtractErr
         "tf" | "tfvars" | "hcl" => Format::Terraform,
         "sql" | "ddl" => Format::Sql,
         "mmd" | "mermaid" => Format::Mermaid,
+        "drawio" => Format::DrawIo,
+        "xml" => xml_kind(name, text)?,
+        "puml" | "plantuml" | "pu" | "iuml" => Format::PlantUml,
+        "dsl" => structurizr_kind(text)?,
+        "csv" | "tsv" => Format::DataDictionary,
+        "gradle" => Format::Gradle,
+        "kts" if name.ends_with(".gradle.kts") => Format::Gradle,
+        "mod" if name == "go.mod" => Format::GoMod,
         "ipynb" => Format::Notebook,
         "yaml" | "yml" => yaml_kind(name, text),
         "json" => json_kind(name, text),
@@ -184,6 +225,8 @@ pub fn detect(artifact: &ArtifactEvent, text: &str) -> Result<Format, ExtractErr
             Format::Source
         }
         _ if name.starts_with(".env") || name.ends_with(".env") => Format::DotEnv,
+        _ if name == "podfile" => Format::Podfile,
+        _ if name == "gemfile" => Format::Gemfile,
         _ if name.starts_with("readme") || name == "license" => Format::Markdown,
         _ => return Err(ExtractError::Unsupported(unsupported_reason(ext))),
     };
@@ -206,9 +249,32 @@ fn markdown_or_requirements(name: &str) -> Format {
     }
 }
 
+/// `.xml` files phiflow reads: draw.io diagrams (`<mxfile>` or a bare `<mxGraphModel>`) and
+/// Maven's `pom.xml`.
+fn xml_kind(name: &str, text: &str) -> Result<Format, ExtractError> {
+    if name == "pom.xml" {
+        return Ok(Format::MavenPom);
+    }
+    if drawio::is_drawio(text) {
+        return Ok(Format::DrawIo);
+    }
+    Err(ExtractError::Unsupported(unsupported_reason("xml")))
+}
+
+/// `.dsl` files that are Structurizr workspaces; other DSLs are not read.
+fn structurizr_kind(text: &str) -> Result<Format, ExtractError> {
+    if structurizr::is_structurizr(text) {
+        Ok(Format::Structurizr)
+    } else {
+        Err(ExtractError::Unsupported(unsupported_reason("dsl")))
+    }
+}
+
 fn yaml_kind(name: &str, text: &str) -> Format {
     let has_top = |key: &str| text.lines().any(|l| l.starts_with(key));
-    if has_top("openapi:") || has_top("swagger:") {
+    if has_top("asyncapi:") {
+        Format::AsyncApi
+    } else if has_top("openapi:") || has_top("swagger:") {
         Format::OpenApi
     } else if name.contains("compose") && has_top("services:") {
         Format::Compose
@@ -224,7 +290,9 @@ fn json_kind(name: &str, text: &str) -> Format {
         return Format::PackageJson;
     }
     let head: String = text.chars().take(4000).collect();
-    if head.contains("\"openapi\"") || head.contains("\"swagger\"") {
+    if head.contains("\"asyncapi\"") {
+        Format::AsyncApi
+    } else if head.contains("\"openapi\"") || head.contains("\"swagger\"") {
         Format::OpenApi
     } else if is_confluence_page(&head) {
         Format::ConfluenceJson
@@ -245,9 +313,21 @@ fn is_confluence_page(head: &str) -> bool {
 pub fn extract(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
     let facts = match ctx.format {
         Format::ChatThread => prose::analyze(ctx, &slack::read(ctx)?),
-        Format::ConfluenceStorage => prose::analyze(ctx, &confluence::read_storage(ctx.text)?),
-        Format::ConfluenceJson => prose::analyze(ctx, &confluence::read_json(ctx.text)?),
-        Format::Markdown => prose::analyze(ctx, &markdown::read(ctx.text)),
+        Format::ConfluenceStorage => {
+            let mut facts = prose::analyze(ctx, &confluence::read_storage(ctx.text)?);
+            facts.extend(mermaid::in_confluence(ctx, ctx.text, None));
+            facts
+        }
+        Format::ConfluenceJson => {
+            let mut facts = prose::analyze(ctx, &confluence::read_json(ctx.text)?);
+            facts.extend(mermaid::in_confluence_json(ctx));
+            facts
+        }
+        Format::Markdown => {
+            let mut facts = prose::analyze(ctx, &markdown::read(ctx.text));
+            facts.extend(mermaid::in_markdown(ctx));
+            facts
+        }
         Format::Html => prose::analyze(ctx, &markdown::read_html(ctx.text)?),
         Format::WebVtt | Format::Srt => prose::analyze(ctx, &transcript::read(ctx.text)),
         Format::Mermaid => mermaid::extract(ctx),
@@ -263,6 +343,16 @@ pub fn extract(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
         Format::Sql => sql::extract(ctx),
         Format::Notebook => code::notebook(ctx)?,
         Format::Source => code::extract(ctx),
+        Format::DrawIo => drawio::extract(ctx)?,
+        Format::PlantUml => plantuml::extract(ctx),
+        Format::Structurizr => structurizr::extract(ctx),
+        Format::AsyncApi => asyncapi::extract(ctx)?,
+        Format::DataDictionary => csv::extract(ctx)?,
+        Format::Podfile => dependencies::podfile(ctx),
+        Format::Gradle => dependencies::gradle(ctx),
+        Format::Gemfile => dependencies::gemfile(ctx),
+        Format::GoMod => dependencies::go_mod(ctx),
+        Format::MavenPom => dependencies::pom(ctx)?,
     };
     Ok(facts)
 }
@@ -275,5 +365,41 @@ pub fn component_for(path: &str, system_name: &str) -> EntityRef {
     match repo {
         Some(r) => EntityRef::new(r, EntityKind::Service),
         None => EntityRef::new(system_name, EntityKind::Service),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phiflow_pipeline::Source;
+
+    fn format_of(path: &str, text: &str) -> Result<Format, ExtractError> {
+        let artifact = ArtifactEvent::new(Source::Files, path, "default", text.into());
+        detect(&artifact, text)
+    }
+
+    #[test]
+    fn diagram_dictionary_and_manifest_formats_are_detected() {
+        let cases = [
+            ("docs/flow.drawio", "<mxfile/>", Format::DrawIo),
+            ("docs/flow.drawio.xml", "<?xml version=\"1.0\"?>\n<mxfile>", Format::DrawIo),
+            ("docs/seq.puml", "@startuml", Format::PlantUml),
+            ("docs/c4.iuml", "", Format::PlantUml),
+            ("docs/workspace.dsl", "workspace {\n}", Format::Structurizr),
+            ("api/events.yaml", "asyncapi: 3.0.0\n", Format::AsyncApi),
+            ("api/events.json", "{\"asyncapi\": \"2.6.0\"}", Format::AsyncApi),
+            ("drive/fields.csv", "field,phi", Format::DataDictionary),
+            ("ios/Podfile", "", Format::Podfile),
+            ("app/build.gradle.kts", "", Format::Gradle),
+            ("Gemfile", "", Format::Gemfile),
+            ("svc/go.mod", "module x", Format::GoMod),
+            ("svc/pom.xml", "<project/>", Format::MavenPom),
+        ];
+        for (path, text, want) in cases {
+            assert_eq!(format_of(path, text).ok(), Some(want), "{path}");
+        }
+        for (path, text) in [("proxy/default.xml", "<ProxyEndpoint/>"), ("x.dsl", "rule a {}")] {
+            assert!(matches!(format_of(path, text), Err(ExtractError::Unsupported(_))), "{path}");
+        }
     }
 }

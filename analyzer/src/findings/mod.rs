@@ -1,5 +1,8 @@
 //! Findings: what a rule reports about an entity or a flow, with a stable fingerprint, a score
 //! that shows its factors, the CFR sections it cites and the evidence it rests on.
+//! [`lifecycle`] moves findings between states across model versions and decisions.
+
+pub mod lifecycle;
 
 use std::collections::BTreeSet;
 
@@ -29,6 +32,13 @@ impl Severity {
             20..=39 => Severity::Low,
             _ => Severity::Info,
         }
+    }
+
+    /// A severity by name (`info` … `critical`).
+    pub fn parse(name: &str) -> Option<Severity> {
+        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical]
+            .into_iter()
+            .find(|s| s.as_str() == name)
     }
 
     pub fn as_str(self) -> &'static str {

@@ -89,6 +89,26 @@ pub fn evaluate(ctx: &RuleContext) -> Vec<Finding> {
     findings
 }
 
+/// Apply the config's `[rules]`: drop disabled categories or rule ids, and fix severities where
+/// the config says so (the score and its factors stay as computed).
+pub fn apply_settings(
+    findings: Vec<Finding>,
+    settings: &phiflow_pipeline::config::RulesConfig,
+) -> Vec<Finding> {
+    let off = |f: &Finding| settings.disabled.iter().any(|d| *d == f.category || *d == f.rule_id);
+    findings
+        .into_iter()
+        .filter(|f| !off(f))
+        .map(|mut f| {
+            let fixed = settings.severity.get(&f.rule_id).or(settings.severity.get(&f.category));
+            if let Some(sev) = fixed.and_then(|s| Severity::parse(s)) {
+                f.severity = sev;
+            }
+            f
+        })
+        .collect()
+}
+
 fn flows_into<'a>(view: &'a ModelView, key: &str) -> Vec<&'a Flow> {
     view.flows.values().filter(|f| f.to == key).collect()
 }
