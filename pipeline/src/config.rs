@@ -8,10 +8,21 @@
 //! [systems.portal]
 //! name = "Patient portal"
 //! paths = ["github/patient-portal-web/**", "slack/portal-web/**"]
+//!
+//! [sinks.amqp]
+//! url = "amqp://phiflow@rabbit.internal:5672/%2f"   # or PHIFLOW_AMQP_URL
+//! exchange = "phiflow.findings"
 //! ```
 //!
 //! Every table rejects keys it does not know, and [`Config::validate`] reports every problem at
 //! once rather than the first.
+//!
+//! # Environment
+//!
+//! [`Config::load`] applies these after reading the file, so secrets can stay out of it:
+//!
+//! - `PHIFLOW_AMQP_URL` replaces `sinks.amqp.url` when the file has a `[sinks.amqp]` table. It
+//!   does not turn the sink on by itself. An empty value counts as unset.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +52,9 @@ pub struct Config {
     /// organization uses for PHI.
     #[serde(default)]
     pub phi_terms: BTreeMap<String, Vec<String>>,
+    /// Where finding transitions are sent besides the report. No sink is on by default.
+    #[serde(default)]
+    pub sinks: SinksConfig,
 }
 
 /// `[rules]`: which rules run and how severe their findings are.
@@ -209,25 +223,40 @@ pub enum ConfigError {
 pub const DEFAULT_SYSTEM: &str = "default";
 
 impl Config {
-    /// Read, parse and validate a config file.
+    /// Read, parse and validate a config file, with the environment overrides applied (see the
+    /// module docs).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        Self::parse(&text, path)
+        Self::parse_with_env(&text, path, &|name| std::env::var(name).ok())
     }
 
-    /// Parse and validate config text; `path` is only used in error messages.
+    /// Parse and validate config text, ignoring the environment; `path` is only used in error
+    /// messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        Self::parse_with_env(text, path, &|_| None)
+    }
+
+    /// [`Config::parse`], with the overrides that `env` (a variable lookup) holds.
+    pub fn parse_with_env(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
             message: e.to_string().trim().replace('\n', " "),
         })?;
-        config.validate(path)?;
+        let url_from_env = config.sinks.apply_env(env);
+        config.validate(path, url_from_env)?;
         Ok(config)
     }
 
-    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+    fn validate(&self, path: &Path, url_from_env: bool) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
+        if let Some(amqp) = &self.sinks.amqp {
+            problems.extend(amqp.problems(url_from_env));
+        }
         for (i, vendor) in self.organization.baa_signed.iter().enumerate() {
             if vendor.trim().is_empty() {
                 problems.push(format!("organization.baa_signed[{i}] is empty"));
@@ -303,6 +332,105 @@ impl Config {
     }
 }
 
+/// `[sinks]`: optional destinations for finding transitions.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinksConfig {
+    /// A RabbitMQ topic exchange. `phiflow scan --data-dir` publishes each transition of the scan
+    /// to it, with routing key `finding.<severity>.<category>`, and waits for the broker to
+    /// confirm each one.
+    #[serde(default)]
+    pub amqp: Option<AmqpSinkConfig>,
+}
+
+impl SinksConfig {
+    /// Apply `PHIFLOW_AMQP_URL` from `env`; whether it replaced the URL.
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> bool {
+        let Some(amqp) = &mut self.amqp else { return false };
+        match env(AMQP_URL_ENV).filter(|url| !url.trim().is_empty()) {
+            Some(url) => {
+                amqp.url = Some(url);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// `[sinks.amqp]`: the RabbitMQ sink.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmqpSinkConfig {
+    /// Broker URL, `amqp://USER:PASSWORD@HOST:PORT/VHOST`; the default virtual host `/` is
+    /// written `%2f`. `PHIFLOW_AMQP_URL` overrides it, and one of the two must be set. Prefer the
+    /// environment variable for a URL with a password; phiflow masks the password in every
+    /// message it writes. Only `amqp://` is supported: TLS (`amqps://`) is not built in yet.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The topic exchange to publish to. phiflow declares it (durable, not auto-deleted) when it
+    /// is missing; an existing exchange of another type or durability is an error.
+    #[serde(default = "default_amqp_exchange")]
+    pub exchange: String,
+}
+
+/// The exchange finding transitions go to unless `sinks.amqp.exchange` names another.
+pub const DEFAULT_AMQP_EXCHANGE: &str = "phiflow.findings";
+
+/// The environment variable that overrides `sinks.amqp.url`.
+pub const AMQP_URL_ENV: &str = "PHIFLOW_AMQP_URL";
+
+fn default_amqp_exchange() -> String {
+    DEFAULT_AMQP_EXCHANGE.to_string()
+}
+
+impl AmqpSinkConfig {
+    /// A sink config for `url` and the default exchange.
+    pub fn new(url: &str) -> Self {
+        AmqpSinkConfig { url: Some(url.to_string()), exchange: default_amqp_exchange() }
+    }
+
+    /// Every problem with the table, named by key. The URL is quoted with its password masked.
+    fn problems(&self, url_from_env: bool) -> Vec<String> {
+        let mut problems = Vec::new();
+        let key = if url_from_env { AMQP_URL_ENV } else { "sinks.amqp.url" };
+        match &self.url {
+            None => problems
+                .push(format!("sinks.amqp.url is not set: give it in the file or in {AMQP_URL_ENV}")),
+            Some(url) => {
+                if let Err(reason) = crate::sink::BrokerUrl::parse(url) {
+                    let url = crate::sink::redact_url(url);
+                    problems.push(format!("{key}: {url} is not a usable broker URL: {reason}"));
+                }
+            }
+        }
+        let name = &self.exchange;
+        if name.is_empty() {
+            problems.push("sinks.amqp.exchange is empty".into());
+        } else if name.len() > 255 {
+            problems.push("sinks.amqp.exchange is longer than 255 bytes".into());
+        } else if !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
+            problems.push(format!(
+                "sinks.amqp.exchange {name:?}: use letters, digits, '-', '_', '.' and ':' only"
+            ));
+        } else if name.starts_with("amq.") {
+            problems.push(format!(
+                "sinks.amqp.exchange {name:?}: names starting with \"amq.\" belong to the broker"
+            ));
+        }
+        problems
+    }
+}
+
+/// Shows the URL with its password masked: configs end up in debug logs.
+impl std::fmt::Debug for AmqpSinkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmqpSinkConfig")
+            .field("url", &self.url.as_deref().map(crate::sink::redact_url))
+            .field("exchange", &self.exchange)
+            .finish()
+    }
+}
+
 /// Maps an artifact path to the first system whose patterns match it.
 pub struct SystemRouter {
     routes: Vec<(String, GlobSet)>,
@@ -355,6 +483,41 @@ mod tests {
     fn defaults_name_the_organization_even_without_a_file() {
         assert_eq!(Config::default().organization.name, "unnamed organization");
         assert_eq!(parse("").unwrap().organization.name, "unnamed organization");
+    }
+
+    #[test]
+    fn the_amqp_sink_is_off_by_default_and_takes_its_url_from_the_environment() {
+        assert!(parse("").unwrap().sinks.amqp.is_none());
+        let env_url = "amqp://phiflow:from-env@mq.internal:5672/%2f";
+        let env = |name: &str| (name == AMQP_URL_ENV).then(|| env_url.to_string());
+        let path = Path::new("phiflow.toml");
+
+        let cfg = Config::parse_with_env("[sinks.amqp]\n", path, &env).unwrap();
+        let amqp = cfg.sinks.amqp.unwrap();
+        assert_eq!(amqp.url.as_deref(), Some(env_url));
+        assert_eq!(amqp.exchange, DEFAULT_AMQP_EXCHANGE);
+        assert!(!format!("{amqp:?}").contains("from-env"), "Debug masks the password");
+
+        let file = "[sinks.amqp]\nurl = \"amqp://mq.file/%2f\"\nexchange = \"risk\"\n";
+        let cfg = Config::parse_with_env(file, path, &env).unwrap();
+        assert_eq!(cfg.sinks.amqp.unwrap().url.as_deref(), Some(env_url), "env wins");
+        assert!(Config::parse_with_env("", path, &env).unwrap().sinks.amqp.is_none());
+    }
+
+    #[test]
+    fn amqp_sink_problems_are_reported_together_without_the_password() {
+        let text = "[sinks.amqp]\nurl = \"amqps://u:hunter2@mq/\"\nexchange = \"amq.topic\"\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("sinks.amqp.url: amqps://u:***@mq/"), "{err}");
+        assert!(err.contains("not supported"), "{err}");
+        assert!(err.contains("belong to the broker"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+
+        let err = parse("[sinks.amqp]\nexchange = \"a b\"\n").unwrap_err().to_string();
+        assert!(err.contains("sinks.amqp.url is not set"), "{err}");
+        assert!(err.contains("letters, digits"), "{err}");
+        let err = parse("[sinks.amqp]\nurl = \"amqp://h/\"\nexchnage = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("exchnage"), "{err}");
     }
 
     #[test]

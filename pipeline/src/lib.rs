@@ -8,6 +8,8 @@
 //! - [`thread`]: the normalized chat thread that Slack sources (API or export) produce.
 //! - [`bus`]: [`EmbeddedBus`], the in-process bus used by `phiflow scan` and `phiflow run`.
 //! - [`config`]: [`Config`], the `phiflow.toml` file.
+//! - [`sink`]: destinations outside the bus; [`sink::amqp`] (feature `amqp`) publishes to a
+//!   RabbitMQ topic exchange with publisher confirms.
 //!
 //! ```
 //! use phiflow_pipeline::{ArtifactEvent, EmbeddedBus, Source, topics};
@@ -23,10 +25,11 @@
 pub mod bus;
 pub mod config;
 pub mod event;
+pub mod sink;
 pub mod thread;
 
 pub use bus::{EmbeddedBus, Envelope};
-pub use config::{Config, ConfigError, OrganizationConfig, SystemConfig};
+pub use config::{AmqpSinkConfig, Config, ConfigError, OrganizationConfig, SystemConfig};
 pub use event::{ArtifactEvent, Source};
 pub use thread::{ChatMessage, ChatThread};
 

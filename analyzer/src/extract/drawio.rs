@@ -259,49 +259,29 @@ fn inflate(body: &str, budget: &mut usize) -> Result<String, String> {
     String::from_utf8(decoded).map_err(|_| "URL-decoded data is not UTF-8".to_string())
 }
 
-/// Standard base64 (padding optional, whitespace ignored).
+/// Standard base64; whitespace (line-wrapped exports) is ignored, padding optional.
 fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0u32;
-    for c in text.bytes().filter(|b| !b.is_ascii_whitespace()) {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            _ => return Err(format!("base64: unexpected character {:?}", c as char)),
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Ok(out)
+    use base64::Engine;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    engine.decode(compact.as_bytes()).map_err(|e| format!("base64: {e}"))
 }
 
-/// `%XX` escapes to bytes (what `encodeURIComponent` wrote).
+/// `%XX` escapes to bytes (what `encodeURIComponent` wrote); a stray `%` is an error.
 fn percent_decode(text: &str) -> Result<Vec<u8>, String> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'%' {
-            out.push(bytes[i]);
-            i += 1;
-            continue;
-        }
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
-        out.push(byte.ok_or_else(|| format!("bad URL escape at byte {i}"))?);
-        i += 3;
+    let bad = bytes.iter().enumerate().find(|(i, b)| {
+        **b == b'%'
+            && !bytes.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
+    if let Some((i, _)) = bad {
+        return Err(format!("bad URL escape at byte {i}"));
     }
-    Ok(out)
+    Ok(percent_encoding::percent_decode(bytes).collect())
 }
 
 // ---------------------------------------------------------------------------------------------
