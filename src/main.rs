@@ -6,6 +6,7 @@
 //! phiflow scan PATH --data-dir DIR
 //! phiflow findings list|accept|suppress|reopen ... --data-dir DIR
 //! phiflow audit export --data-dir DIR --system S --format json|html
+//! phiflow serve --data-dir DIR [--listen 127.0.0.1:8080]
 //! ```
 //!
 //! `scan` reads a folder (a checkout, a Slack export, exported pages) through the files
@@ -23,9 +24,12 @@ use phiflow_analyzer::analyzer::safe_error;
 use phiflow_analyzer::emit::{self, ErrorRecord, ScanReport, SkippedRecord};
 use phiflow_analyzer::Analyzer;
 use phiflow_connector_files::FilesConnector;
+use phiflow_pipeline::sink::amqp::BlockingAmqpSink;
 use phiflow_pipeline::{topics, ArtifactEvent, Config, EmbeddedBus};
 
 mod explain;
+mod model_cmd;
+mod serve;
 mod state;
 
 #[derive(Parser)]
@@ -53,11 +57,41 @@ enum Command {
     },
     /// Show the chain behind one finding: evidence, facts, entities, flow, rule and score.
     Explain(ExplainArgs),
+    /// Show the threat model a folder yields.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// The audit trail kept in a data directory.
     Audit {
         #[command(subcommand)]
         command: state::AuditCommand,
     },
+    /// Serve the findings and decisions of a data directory over HTTP.
+    Serve(serve::ServeArgs),
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Entities, flows and PHI elements, or the data-flow diagram.
+    Show {
+        /// Folder to read.
+        path: PathBuf,
+        /// Config file; defaults to PATH/phiflow.toml when that exists.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// text, json (the scan report's `model`), mermaid or svg (the data-flow diagram).
+        #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
+        format: ModelFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ModelFormat {
+    Text,
+    Json,
+    Mermaid,
+    Svg,
 }
 
 #[derive(clap::Args)]
@@ -134,6 +168,10 @@ fn main() -> ExitCode {
         Command::Findings { command } => state::findings(&command),
         Command::Audit { command } => state::audit(&command),
         Command::Explain(args) => explain_cmd(&args),
+        Command::Model { command: ModelCommand::Show { path, config, format } } => {
+            model_show(&path, config.as_deref(), format)
+        }
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(code) => code,
@@ -146,7 +184,8 @@ fn main() -> ExitCode {
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PHIFLOW_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        // The AMQP client's own logs are off: the sink reports every failure itself.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lapin=off"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -169,6 +208,7 @@ fn load_config(args: &ScanArgs) -> Result<(Config, Option<PathBuf>)> {
 
 fn scan(args: &ScanArgs) -> Result<ExitCode> {
     let (config, config_path) = load_config(args)?;
+    let mut sink = connect_sink(&config, args)?;
     let mut ledger = args.data_dir.as_deref().map(state::ScanState::open).transpose()?;
     let report = run_scan_with_state(&args.path, config, config_path.as_deref(), ledger.as_mut())?;
     let text = match args.format {
@@ -191,7 +231,25 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot write report to {}", path.display()))?,
         None => std::io::stdout().write_all(text.as_bytes()).context("cannot write to stdout")?,
     }
+    if let (Some(mut sink), Some(ledger)) = (sink.take(), &ledger) {
+        ledger.publish(&mut sink)?;
+        sink.close();
+    }
     Ok(exit_code(&report, args.fail_on))
+}
+
+/// The RabbitMQ sink of `[sinks.amqp]`, connected before the scan stores anything, so that a
+/// broker that is down fails the scan before it records transitions it then could not send.
+fn connect_sink(config: &Config, args: &ScanArgs) -> Result<Option<BlockingAmqpSink>> {
+    let Some(amqp) = &config.sinks.amqp else { return Ok(None) };
+    if args.data_dir.is_none() {
+        tracing::warn!(
+            "sinks.amqp is configured, but a scan without --data-dir has no transitions"
+        );
+        return Ok(None);
+    }
+    let sink = BlockingAmqpSink::connect(amqp).context("cannot start the RabbitMQ sink")?;
+    Ok(Some(sink))
 }
 
 /// Where `--data-dir` puts this scan's transitions in each format.
@@ -295,6 +353,25 @@ fn exit_code(report: &ScanReport, fail_on: Option<FailOn>) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn model_show(path: &Path, config: Option<&Path>, format: ModelFormat) -> Result<ExitCode> {
+    let implicit = path.join("phiflow.toml");
+    let config_path =
+        config.map(Path::to_path_buf).or_else(|| implicit.is_file().then_some(implicit));
+    let loaded = match &config_path {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let report = run_scan(path, loaded, config_path.as_deref())?;
+    let text = match format {
+        ModelFormat::Text => model_cmd::render_text(&report),
+        ModelFormat::Json => serde_json::to_string_pretty(&report.model)? + "\n",
+        ModelFormat::Mermaid => report.diagram.mermaid(),
+        ModelFormat::Svg => report.diagram.svg(),
+    };
+    std::io::stdout().write_all(text.as_bytes()).context("cannot write to stdout")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn explain_cmd(args: &ExplainArgs) -> Result<ExitCode> {

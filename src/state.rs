@@ -19,14 +19,16 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Subcommand, ValueEnum};
-use phiflow_analyzer::findings::lifecycle::{self, Action, Known, State};
+use phiflow_analyzer::emit;
+use phiflow_analyzer::findings::lifecycle::{self, Action, Known, State, Transition};
 use phiflow_analyzer::mask::mask;
 use phiflow_analyzer::store::sqlite::DB_FILE;
 use phiflow_analyzer::store::{
     self, AuditPacket, Day, DecisionRow, FindingFilter, FindingRow, ScanOutcome, ScanRecorder,
-    SqliteStore, Store, TransitionReport, Window,
+    SqliteStore, Store, StoreError, TransitionReport, Window,
 };
 use phiflow_analyzer::Analyzer;
+use phiflow_pipeline::sink::amqp::BlockingAmqpSink;
 use phiflow_pipeline::ArtifactEvent;
 use serde_json::Value;
 
@@ -77,6 +79,17 @@ impl ScanState {
             .with_context(|| format!("cannot record the scan in {}", self.dir.display()))?;
         self.outcome = Some(outcome);
         Ok(())
+    }
+
+    /// Send this scan's transitions to the RabbitMQ sink, each confirmed by the broker; how
+    /// many were sent.
+    pub fn publish(&self, sink: &mut BlockingAmqpSink) -> Result<usize> {
+        let Some(outcome) = &self.outcome else { return Ok(0) };
+        let messages = emit::amqp::messages(&self.store, &outcome.transitions)?;
+        sink.publish_all(&messages).with_context(|| {
+            let dir = self.dir.display();
+            format!("finding transitions are recorded in {dir} but were not all published")
+        })
     }
 
     /// Add this scan's transitions to a rendered report.
@@ -341,7 +354,7 @@ fn list(args: &ListArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn list_item(r: &FindingRow) -> Value {
+pub(crate) fn list_item(r: &FindingRow) -> Value {
     serde_json::json!({
         "fingerprint": r.fingerprint,
         "state": r.state,
@@ -367,28 +380,99 @@ fn about(finding: &Value) -> String {
 }
 
 fn decide(args: &DecideArgs, action: Action) -> Result<ExitCode> {
-    let by = args.by.trim();
-    let reason = args.reason.trim();
-    if by.is_empty() || reason.is_empty() {
-        bail!("a decision needs a non-empty --by and --reason");
-    }
-    let now = store::now();
-    let until = match (&args.until, action) {
-        (None, _) => None,
-        (Some(_), Action::Reopen) => bail!("--until applies to accept and suppress only"),
-        (Some(d), _) => Some(Day::parse(d)?),
+    let input = DecisionInput {
+        fingerprint: &args.fingerprint,
+        action,
+        by: &args.by,
+        reason: &args.reason,
+        until: args.until.as_deref(),
     };
-    if until.as_ref().is_some_and(|d| *d < Day::of(&now)) {
-        bail!("--until {} is in the past", args.until.as_deref().unwrap_or_default());
-    }
-
+    let now = store::now();
+    input.check(&now)?;
     let mut store = args.dir.open()?;
-    let Some(row) = store.finding(&args.fingerprint)? else {
-        bail!(
-            "no finding with fingerprint {} in {}",
-            args.fingerprint,
-            args.dir.data_dir.display()
-        );
+    let done = match record_decision(&mut store, &input, &now) {
+        Err(DecisionError::UnknownFinding(fp)) => {
+            bail!("no finding with fingerprint {fp} in {}", args.dir.data_dir.display())
+        }
+        other => other?,
+    };
+    println!(
+        "{} {}: {} -> {} (decision {})",
+        done.fingerprint, done.category, done.from, done.to, done.decision
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A person's decision about one finding, as `phiflow findings accept|suppress|reopen` and the
+/// HTTP API (`phiflow serve`) take it.
+pub struct DecisionInput<'a> {
+    pub fingerprint: &'a str,
+    pub action: Action,
+    /// Who decides.
+    pub by: &'a str,
+    /// Why; masked before it is stored.
+    pub reason: &'a str,
+    /// Last day (UTC, `YYYY-MM-DD`) the decision holds; accept and suppress only.
+    pub until: Option<&'a str>,
+}
+
+/// What recording a decision did.
+#[derive(Debug, serde::Serialize)]
+pub struct Decided {
+    pub fingerprint: String,
+    pub category: String,
+    pub from: State,
+    pub to: State,
+    /// The decision's id in the store.
+    pub decision: i64,
+    pub transition: Transition,
+}
+
+/// Why a decision was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecisionError {
+    #[error("a decision needs a non-empty --by and --reason")]
+    Missing,
+    #[error("--until applies to accept and suppress only")]
+    UntilOnReopen,
+    #[error("--until {0} is in the past")]
+    PastUntil(String),
+    #[error("no finding with fingerprint {0}")]
+    UnknownFinding(String),
+    /// A bad date, a decision the finding's state refuses, or the store failing.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl DecisionInput<'_> {
+    /// Check what can be checked without the store; the `until` day.
+    pub fn check(&self, now: &str) -> Result<Option<Day>, DecisionError> {
+        if self.by.trim().is_empty() || self.reason.trim().is_empty() {
+            return Err(DecisionError::Missing);
+        }
+        let until = match (self.until, self.action) {
+            (None, _) => None,
+            (Some(_), Action::Reopen) => return Err(DecisionError::UntilOnReopen),
+            (Some(d), _) => Some(Day::parse(d)?),
+        };
+        if until.as_ref().is_some_and(|d| *d < Day::of(now)) {
+            return Err(DecisionError::PastUntil(self.until.unwrap_or_default().to_string()));
+        }
+        Ok(until)
+    }
+}
+
+/// Record a decision with its transition: the one code path behind the CLI and the HTTP API.
+/// `now` is an RFC 3339 UTC timestamp.
+pub fn record_decision(
+    store: &mut SqliteStore,
+    input: &DecisionInput,
+    now: &str,
+) -> Result<Decided, DecisionError> {
+    let until = input.check(now)?;
+    let (action, by, reason) = (input.action, input.by.trim(), input.reason.trim());
+    let Some(row) = store.finding(input.fingerprint)? else {
+        return Err(DecisionError::UnknownFinding(input.fingerprint.to_string()));
     };
     let version = store.model_version(&row.system)?;
     let known = Known {
@@ -402,7 +486,8 @@ fn decide(args: &DecideArgs, action: Action) -> Result<ExitCode> {
         Some(day) => format!("{action} by {by} until {day}"),
         None => format!("{action} by {by}"),
     };
-    let (transition, new) = lifecycle::decide(&known, action, version, &now, detail)?;
+    let (transition, new) =
+        lifecycle::decide(&known, action, version, now, detail).map_err(StoreError::from)?;
     let decision = DecisionRow {
         id: 0,
         fingerprint: row.fingerprint.clone(),
@@ -410,16 +495,19 @@ fn decide(args: &DecideArgs, action: Action) -> Result<ExitCode> {
         by: by.to_string(),
         reason: mask(reason),
         until: until.map(|d| d.to_string()),
-        at: now,
+        at: now.to_string(),
         content_hash: row.content_hash.clone(),
     };
     let id = store.record_decision(&decision, &transition, row.state, &new)?;
     tracing::info!(fingerprint = %row.fingerprint, decision = id, "decision recorded");
-    println!(
-        "{} {}: {} -> {} (decision {id})",
-        row.fingerprint, row.category, row.state, new.state
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(Decided {
+        fingerprint: row.fingerprint,
+        category: row.category,
+        from: row.state,
+        to: new.state,
+        decision: id,
+        transition,
+    })
 }
 
 fn export(args: &ExportArgs) -> Result<ExitCode> {

@@ -394,8 +394,9 @@ impl AmqpSinkConfig {
         let mut problems = Vec::new();
         let key = if url_from_env { AMQP_URL_ENV } else { "sinks.amqp.url" };
         match &self.url {
-            None => problems
-                .push(format!("sinks.amqp.url is not set: give it in the file or in {AMQP_URL_ENV}")),
+            None => problems.push(format!(
+                "sinks.amqp.url is not set: give it in the file or in {AMQP_URL_ENV}"
+            )),
             Some(url) => {
                 if let Err(reason) = crate::sink::BrokerUrl::parse(url) {
                     let url = crate::sink::redact_url(url);

@@ -3,6 +3,7 @@
 //! Findings ([`ocsf`]), a SARIF log for code scanning ([`sarif`]) and a self-contained HTML
 //! report ([`html`]) with the data-flow diagram ([`dfd`]).
 
+pub mod amqp;
 pub mod dfd;
 pub mod html;
 pub mod markdown;

@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde_json::Value;
 
 use super::yaml::{
-    first_label, is_local_host, prose_facts, yaml_comments, yaml_documents, Facts, FieldPhi, Lines,
+    first_label, is_local_host, prose_facts, yaml_comments, Facts, FieldPhi, Lines,
     Note,
 };
 use super::{Ctx, ExtractError, Format};
@@ -35,15 +35,7 @@ const MAX_NODES: usize = 100_000;
 /// Read one AsyncAPI document.
 pub fn extract(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
     let json = ctx.text.trim_start().starts_with('{');
-    let root: Value = if json {
-        serde_json::from_str(ctx.text).map_err(|e| ExtractError::malformed(Format::AsyncApi, e))?
-    } else {
-        let docs = yaml_documents(ctx.text, Format::AsyncApi)?;
-        docs.into_iter().map(|(v, _)| v).find(|v| !v.is_null()).unwrap_or(Value::Null)
-    };
-    if !root.is_object() {
-        return Err(ExtractError::malformed(Format::AsyncApi, "the document is not a mapping"));
-    }
+    let root = super::yaml::spec_root(ctx, Format::AsyncApi)?;
     let lines = Lines::new(ctx.text);
     let doc = Doc { ctx, root: &root, lines: &lines, nodes: std::cell::Cell::new(0) };
     let mut out = Facts::default();

@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::Value;
 
 use super::yaml::{
-    is_local_host, parse_url, plaintext_endpoint, prose_facts, yaml_comments, yaml_documents,
+    is_local_host, parse_url, plaintext_endpoint, prose_facts, yaml_comments,
     Facts, FieldPhi, Lines, Note,
 };
 use super::{Ctx, ExtractError, Format};
@@ -51,15 +51,7 @@ const MAX_SCHEMA_NODES: usize = 200_000;
 /// Read one OpenAPI or Swagger description.
 pub fn extract(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
     let json = ctx.text.trim_start().starts_with('{');
-    let root: Value = if json {
-        serde_json::from_str(ctx.text).map_err(|e| ExtractError::malformed(Format::OpenApi, e))?
-    } else {
-        let docs = yaml_documents(ctx.text, Format::OpenApi)?;
-        docs.into_iter().map(|(v, _)| v).find(|v| !v.is_null()).unwrap_or(Value::Null)
-    };
-    if !root.is_object() {
-        return Err(ExtractError::malformed(Format::OpenApi, "the document is not a mapping"));
-    }
+    let root = super::yaml::spec_root(ctx, Format::OpenApi)?;
     let lines = Lines::new(ctx.text);
     let spec = Spec {
         ctx,

@@ -539,6 +539,22 @@ fn schema_fields(
     }
 }
 
+/// The root mapping of an API description (OpenAPI, AsyncAPI) written in JSON or YAML: the
+/// first non-empty YAML document, or the JSON object.
+pub(super) fn spec_root(ctx: &Ctx, format: Format) -> Result<Value, ExtractError> {
+    let json = ctx.text.trim_start().starts_with('{');
+    let root: Value = if json {
+        serde_json::from_str(ctx.text).map_err(|e| ExtractError::malformed(format, e))?
+    } else {
+        let docs = yaml_documents(ctx.text, format)?;
+        docs.into_iter().map(|(v, _)| v).find(|v| !v.is_null()).unwrap_or(Value::Null)
+    };
+    if !root.is_object() {
+        return Err(ExtractError::malformed(format, "the document is not a mapping"));
+    }
+    Ok(root)
+}
+
 /// A JSON config, read like [`extract_config`].
 pub fn extract_json_config(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
     let root: Value = serde_json::from_str(ctx.text)

@@ -16,6 +16,7 @@ use serde::Serialize;
 pub use fact::{Attr, Claim, EntityKind, EntityRef, Evidence, Fact, PhiElement, Target};
 
 use crate::catalog::Catalog;
+use crate::mask::mask;
 use crate::text::slug;
 
 /// The facts of one artifact revision.
@@ -165,8 +166,14 @@ pub struct ModelView {
 pub fn entity_key(e: &EntityRef) -> String {
     match &e.vendor {
         Some(id) => format!("vendor:{id}"),
-        None => slug(&e.name),
+        None => name_key(&e.name),
     }
+}
+
+/// The key of a name: the slug of the name with concrete identifiers masked, so that a
+/// diagram box labelled with a patient's SSN never becomes an entity id or name.
+pub fn name_key(name: &str) -> String {
+    slug(&mask(name))
 }
 
 impl ModelView {
@@ -179,9 +186,9 @@ impl ModelView {
                 }
                 Claim::Alias { name, of } => {
                     let key = self.entity(of).key.clone();
-                    self.names.insert(slug(name), key.clone());
+                    self.names.insert(name_key(name), key.clone());
                     if let Some(ent) = self.entities.get_mut(&key) {
-                        ent.aliases.insert(name.clone());
+                        ent.aliases.insert(mask(name));
                     }
                 }
                 Claim::Flow { from, to, .. } => {
@@ -203,10 +210,10 @@ impl ModelView {
     fn entity(&mut self, e: &EntityRef) -> &mut Entity {
         let key = entity_key(e);
         let key = self.names.get(&key).cloned().unwrap_or(key);
-        self.names.entry(slug(&e.name)).or_insert_with(|| key.clone());
+        self.names.entry(name_key(&e.name)).or_insert_with(|| key.clone());
         let ent = self.entities.entry(key.clone()).or_insert_with(|| Entity {
             key,
-            name: e.name.clone(),
+            name: mask(&e.name),
             kind: e.kind,
             vendor: e.vendor.clone(),
             attrs: BTreeMap::new(),
@@ -244,7 +251,7 @@ impl ModelView {
     fn lookup(&self, catalog: &Catalog, mention: &str) -> Option<String> {
         let last = mention.rsplit(['/', '.']).next().unwrap_or(mention);
         for variant in [mention, last] {
-            if let Some(key) = self.names.get(&slug(variant)) {
+            if let Some(key) = self.names.get(&name_key(variant)) {
                 return Some(key.clone());
             }
         }

@@ -300,20 +300,9 @@ th{background:#f3f3f3}dt{font-weight:600;float:left;clear:left;width:9rem}\
 dd{margin-left:10rem}section{border-top:1px solid #ddd;margin-top:1rem}\
 .sev-critical{color:#a00;font-weight:600}.sev-high{color:#c50}.sev-medium{color:#960}";
 
-/// Escape text for HTML element content and attribute values.
+/// Escape text for HTML element content and attribute values (the HTML report's escaping).
 pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::emit::html::escape(text)
 }
 
 /// A JSON string's text; anything else as JSON.

@@ -83,6 +83,9 @@ impl FilesConnector {
                 }
             } else if entry.path_is_symlink() {
                 out.skip(&rel, "symbolic link, not followed");
+            } else if !entry.file_type().is_file() {
+                // Pipes, sockets and devices: opening a FIFO blocks until a writer appears.
+                out.skip(&rel, "not a regular file (pipe, socket or device)");
             } else {
                 scan_file(entry.path(), &rel, out);
             }

@@ -59,7 +59,20 @@ pub(crate) fn into_text(bytes: Vec<u8>) -> Option<String> {
     if head.contains(&0) {
         return None;
     }
-    String::from_utf8(bytes).ok()
+    // A UTF-8 byte-order mark is encoding metadata, not content: parsers choke on it.
+    let text = String::from_utf8(bytes).ok()?;
+    Some(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
+#[cfg(test)]
+mod bom_tests {
+    #[test]
+    fn a_byte_order_mark_is_dropped() {
+        assert_eq!(super::into_text(b"\xef\xbb\xbfkey: 1".to_vec()).as_deref(), Some("key: 1"));
+    }
 }
 
 /// Reason reported for files [`into_text`] refuses.

@@ -62,7 +62,8 @@ impl CloudEventAttributes {
     }
 }
 
-/// Why a sink did not deliver.
+/// Why a sink did not deliver. The cause of a variant with a `source` is its
+/// [`std::error::Error::source`], not part of its message; print the chain (`{:#}` with anyhow).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SinkError {
@@ -70,7 +71,7 @@ pub enum SinkError {
     #[error("invalid broker URL {url}: {reason}")]
     Url { url: String, reason: String },
     /// No connection could be made, after retrying.
-    #[error("cannot connect to RabbitMQ at {target} ({attempts} attempts): {source}")]
+    #[error("cannot connect to RabbitMQ at {target} (attempts: {attempts})")]
     Connect {
         target: String,
         attempts: usize,
@@ -78,7 +79,7 @@ pub enum SinkError {
         source: BoxError,
     },
     /// Connected, but setting up the channel or exchange failed.
-    #[error("RabbitMQ at {target}: cannot {step} for exchange {exchange}: {source}")]
+    #[error("RabbitMQ at {target}: cannot {step} for exchange {exchange}")]
     Setup {
         target: String,
         exchange: String,
@@ -89,7 +90,7 @@ pub enum SinkError {
     /// A publish failed or its confirmation never came (the connection was lost).
     #[error(
         "RabbitMQ at {target}: publishing to exchange {exchange} with routing key \
-         {routing_key} failed: {source}"
+         {routing_key} failed"
     )]
     Publish {
         target: String,
@@ -104,6 +105,14 @@ pub enum SinkError {
          key {routing_key}"
     )]
     Nacked { target: String, exchange: String, routing_key: String },
+    /// A batch stopped at a failure; the first `confirmed` messages were delivered.
+    #[error("{confirmed} of {total} messages were confirmed before one failed")]
+    Incomplete {
+        confirmed: usize,
+        total: usize,
+        #[source]
+        source: Box<SinkError>,
+    },
     /// The async runtime the sink runs on could not start.
     #[error("cannot start the sink's runtime: {0}")]
     Runtime(#[source] std::io::Error),
@@ -130,8 +139,9 @@ impl BrokerUrl {
         let default_port = match scheme {
             "amqp" => 5672,
             "amqps" => {
-                return Err("amqps:// (TLS) is not supported yet: this build speaks amqp:// only"
-                    .into())
+                return Err(
+                    "amqps:// (TLS) is not supported yet: this build speaks amqp:// only".into()
+                )
             }
             _ => return Err(format!("unknown scheme {scheme:?}: expected amqp://")),
         };
