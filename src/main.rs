@@ -294,6 +294,13 @@ fn run_scan_with_state(
             }
         })
         .with_context(|| format!("cannot scan {}", root.display()))?;
+    // A single file (a Slack export .zip) that yields nothing but errors is a failed scan, not
+    // an empty one: a CI gate must not pass on it.
+    if root.is_file() && files.published == 0 {
+        if let Some(first) = files.errors.first() {
+            anyhow::bail!("cannot read {}: {}", root.display(), safe_error(&first.reason));
+        }
+    }
     tracing::info!(
         published = files.published,
         skipped = files.skipped.len(),

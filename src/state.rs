@@ -32,8 +32,30 @@ use phiflow_pipeline::sink::amqp::BlockingAmqpSink;
 use phiflow_pipeline::ArtifactEvent;
 use serde_json::Value;
 
+/// Take the data directory's scan lock, waiting for a scan that holds it. A scan reads the
+/// stored finding states, computes transitions and writes them; two at once would both claim
+/// the next model version. The lock is an OS file lock, so a crashed scan leaves none behind.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    let path = dir.join("phiflow.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open lock file {}", path.display()))?;
+    if file.try_lock().is_err() {
+        tracing::info!(data_dir = %dir.display(), "waiting for another scan of this data directory");
+        file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
+    }
+    Ok(file)
+}
+
 /// The `--data-dir` part of `phiflow scan`: notes the events, then stores the scan's outcome.
 pub struct ScanState {
+    /// Held for the whole scan: one scan at a time per data directory.
+    _lock: std::fs::File,
     dir: PathBuf,
     store: SqliteStore,
     recorder: ScanRecorder,
@@ -56,9 +78,11 @@ pub enum Render {
 impl ScanState {
     /// Open (or create) the store in `dir`.
     pub fn open(dir: &Path) -> Result<ScanState> {
+        let lock = lock_data_dir(dir)?;
         let store = SqliteStore::open_dir(dir)
             .with_context(|| format!("cannot open phiflow state in {}", dir.display()))?;
         Ok(ScanState {
+            _lock: lock,
             dir: dir.to_path_buf(),
             store,
             recorder: ScanRecorder::new(),

@@ -96,7 +96,9 @@ mod tests {
         ] {
             let got = mask(text);
             assert!(
-                !got.contains("6789") && !got.contains("1984") && !got.contains("0958")
+                !got.contains("6789")
+                    && !got.contains("1984")
+                    && !got.contains("0958")
                     && !got.contains("example.com"),
                 "{text} -> {got}"
             );

@@ -54,6 +54,7 @@ pub(crate) fn finding() -> Finding {
             rule: "A flow carries PHI to a vendor without a BAA.".into(),
             facts: vec![],
             resolutions: vec![],
+            evidence_total: 2,
             score: vec![
                 Factor { name: "rule weight", points: 25, why: "35% of base 70".into() },
                 Factor { name: "exposure", points: 25, why: "a vendor without a BAA".into() },

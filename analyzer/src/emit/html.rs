@@ -77,7 +77,7 @@ pub fn render(report: &ScanReport) -> String {
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>phiflow report: {org}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+         <meta name=\"generator\" content=\"phiflow\">\n<title>phiflow report: {org}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
     );
     header(&mut out, report);
     diagram(&mut out, report);

@@ -64,6 +64,8 @@ pub fn render(report: &ScanReport) -> String {
     out
 }
 
+/// Text from documents, made inert in Markdown: table pipes escaped, and HTML (which Markdown
+/// renderers pass through) escaped, so an excerpt holding `<script>` stays text.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    crate::emit::html::escape(text).replace('|', "\\|").replace('\n', " ")
 }

@@ -42,8 +42,9 @@ pub fn render(report: &ScanReport) -> String {
             let at = ev.location.line.map(|l| format!(":{l}")).unwrap_or_default();
             let _ = writeln!(out, "    ↳ {}{}", ev.artifact.path, at);
         }
-        if f.evidence.len() > 3 {
-            let _ = writeln!(out, "    ↳ … and {} more", f.evidence.len() - 3);
+        let total = f.explanation.evidence_total.max(f.evidence.len());
+        if total > 3 {
+            let _ = writeln!(out, "    ↳ … and {} more", total - 3);
         }
         out.push('\n');
     }

@@ -16,8 +16,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde_json::Value;
 
 use super::yaml::{
-    first_label, is_local_host, prose_facts, yaml_comments, Facts, FieldPhi, Lines,
-    Note,
+    first_label, is_local_host, prose_facts, yaml_comments, Facts, FieldPhi, Lines, Note,
 };
 use super::{Ctx, ExtractError, Format};
 use crate::model::{Attr, Claim, EntityKind, EntityRef, Fact, PhiElement, Target};

@@ -275,8 +275,7 @@ fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
 fn percent_decode(text: &str) -> Result<Vec<u8>, String> {
     let bytes = text.as_bytes();
     let bad = bytes.iter().enumerate().find(|(i, b)| {
-        **b == b'%'
-            && !bytes.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        **b == b'%' && !bytes.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
     });
     if let Some((i, _)) = bad {
         return Err(format!("bad URL escape at byte {i}"));

@@ -201,6 +201,11 @@ pub fn detect(artifact: &ArtifactEvent, text: &str) -> Result<Format, ExtractErr
     let path = artifact.path.to_lowercase();
     let name = path.rsplit('/').next().unwrap_or(&path);
     let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    if is_own_report(ext, text) {
+        return Err(ExtractError::Unsupported(
+            "phiflow's own report: not read back as a design artifact".to_string(),
+        ));
+    }
     let format = match ext {
         "xhtml" => Format::ConfluenceStorage,
         "md" | "markdown" | "txt" | "rst" | "adoc" | "text" => markdown_or_requirements(name),
@@ -231,6 +236,22 @@ pub fn detect(artifact: &ArtifactEvent, text: &str) -> Result<Format, ExtractErr
         _ => return Err(ExtractError::Unsupported(unsupported_reason(ext))),
     };
     Ok(format)
+}
+
+/// Reports phiflow wrote (table text aside): reading them back would turn findings into facts.
+fn is_own_report(ext: &str, text: &str) -> bool {
+    let head: String = text.chars().take(2000).collect();
+    match ext {
+        "html" | "htm" => head.contains("<meta name=\"generator\" content=\"phiflow\">"),
+        "md" | "markdown" => head.starts_with("# phiflow report:"),
+        "json" | "sarif" => {
+            let report = head.contains("\"model_version\"") && head.contains("\"organization\"");
+            let sarif = head.contains("sarif") && text.contains("\"name\": \"phiflow\"");
+            let ocsf = head.contains("\"class_uid\": 2003") && head.contains("\"phiflow\"");
+            report || sarif || ocsf
+        }
+        _ => false,
+    }
 }
 
 fn unsupported_reason(ext: &str) -> String {

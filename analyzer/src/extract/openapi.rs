@@ -20,8 +20,8 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::Value;
 
 use super::yaml::{
-    is_local_host, parse_url, plaintext_endpoint, prose_facts, yaml_comments,
-    Facts, FieldPhi, Lines, Note,
+    is_local_host, parse_url, plaintext_endpoint, prose_facts, yaml_comments, Facts, FieldPhi,
+    Lines, Note,
 };
 use super::{Ctx, ExtractError, Format};
 use crate::catalog::{PhiScan, PhiType};

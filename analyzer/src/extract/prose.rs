@@ -159,6 +159,16 @@ impl Scope<'_> {
         }
         Vec::new()
     }
+
+    /// The PHI a vendor sentence sends: its own, else its paragraph's or message's. A vendor
+    /// named elsewhere in the section ("we use Mixpanel for marketing pages") is not handed the
+    /// PHI of other paragraphs.
+    fn phi_near(&self, s: &Sentence) -> Vec<PhiElement> {
+        if s.phi.is_phi() {
+            return elements(&s.phi);
+        }
+        elements(&self.reading.phi)
+    }
 }
 
 fn read_block(ctx: &Ctx, doc: &Doc, block: &Block) -> BlockReading {
@@ -286,7 +296,7 @@ fn vendor_flows(ctx: &Ctx, scope: &Scope, rejected: &BTreeSet<usize>, facts: &mu
             // Hosting and infrastructure services are named in every design document; only a
             // sentence that itself names PHI makes a flow to one.
             let direct_only = vendor.is_cloud() || s.negated;
-            let data = if direct_only && !s.phi.is_phi() { Vec::new() } else { scope.phi_for(s) };
+            let data = if direct_only && !s.phi.is_phi() { Vec::new() } else { scope.phi_near(s) };
             evidence.phi_from_context = !s.phi.is_phi();
             if data.is_empty() {
                 facts.push(Fact { claim: Claim::Entity(to), evidence });
@@ -336,10 +346,8 @@ fn signal_facts(
                     } else {
                         nearby_candidates(ctx, readings, doc, index, s)
                     };
-                    let subject = Target::Mention {
-                        candidates,
-                        fallback: fallback_subject(ctx, signal, s),
-                    };
+                    let subject =
+                        Target::Mention { candidates, fallback: fallback_subject(ctx, signal, s) };
                     let data = if signal == Signal::Deidentified {
                         identifiers_only(&s.phi)
                     } else {
@@ -539,6 +547,14 @@ mod tests {
             Some(2),
         );
         assert_eq!(phi_flows_to(&facts_of(&b.finish()), "hotjar"), 1);
+    }
+
+    #[test]
+    fn a_vendor_is_not_handed_the_phi_of_other_paragraphs() {
+        let doc = markdown::read(
+            "The kiosk shows date of birth, allergies and medications.\n\nWe use Mixpanel for marketing-site page views only.\n",
+        );
+        assert_eq!(phi_flows_to(&facts_of(&doc), "mixpanel"), 0);
     }
 
     #[test]

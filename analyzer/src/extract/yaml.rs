@@ -796,6 +796,7 @@ pub(super) fn yaml_documents(
     text: &str,
     format: Format,
 ) -> Result<Vec<(Value, u32)>, ExtractError> {
+    check_alias_expansion(text, format)?;
     let starts = document_starts(text);
     let mut docs = Vec::new();
     // The iterator repeats a failure forever, so stop at the first error.
@@ -806,6 +807,39 @@ pub(super) fn yaml_documents(
         docs.push((yaml_to_json(value, 0), start));
     }
     Ok(docs)
+}
+
+/// Most bytes YAML aliases may expand a document to. The parser copies an anchored node for
+/// every alias, so a few megabytes aliased a thousand times would take gigabytes; the parser's
+/// own limit counts repetitions, not bytes.
+const MAX_ALIAS_EXPANSION: usize = 256 * 1024 * 1024;
+
+/// Refuse a document whose aliases could expand past [`MAX_ALIAS_EXPANSION`]: the bound is the
+/// file's size times the number of aliases, which is generous for ordinary files (a few small
+/// anchors) and catches the large-anchor bomb before any memory is spent.
+fn check_alias_expansion(text: &str, format: Format) -> Result<(), ExtractError> {
+    let bytes = text.as_bytes();
+    let aliases = bytes
+        .windows(2)
+        .enumerate()
+        .filter(|(i, w)| {
+            w[0] == b'*'
+                && (w[1].is_ascii_alphanumeric() || w[1] == b'_')
+                && (*i == 0
+                    || matches!(bytes[i - 1], b' ' | b'[' | b',' | b'{' | b'\n' | b'-' | b':'))
+        })
+        .count();
+    if aliases > 0 && text.len().saturating_mul(aliases) > MAX_ALIAS_EXPANSION {
+        return Err(ExtractError::malformed(
+            format,
+            format!(
+                "{aliases} aliases in a {} KiB document could expand beyond {} MiB",
+                text.len() / 1024,
+                MAX_ALIAS_EXPANSION / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The first line of each document: the text before the first `---` when it has content, then
@@ -1423,6 +1457,16 @@ pub(super) mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn large_anchors_aliased_many_times_are_refused_before_expanding() {
+        let big = "x".repeat(4 << 20);
+        let text = format!("a: &a \"{big}\"\nb: [{}]\n", vec!["*a"; 100].join(","));
+        let err = yaml_documents(&text, Format::YamlConfig).unwrap_err();
+        assert!(err.to_string().contains("aliases"), "{err}");
+        let small = "base: &b {x: 1}\none: *b\ntwo: *b\n";
+        assert_eq!(yaml_documents(small, Format::YamlConfig).unwrap().len(), 1);
     }
 
     #[test]

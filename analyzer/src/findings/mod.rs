@@ -120,6 +120,8 @@ pub struct Explanation {
     pub facts: Vec<String>,
     /// How prose mentions were resolved to the entities involved.
     pub resolutions: Vec<String>,
+    /// How many statements support the finding; `evidence` lists at most twelve of them.
+    pub evidence_total: usize,
     pub score: Vec<Factor>,
 }
 

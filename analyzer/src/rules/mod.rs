@@ -337,7 +337,17 @@ fn entity_rules<'a>(ctx: &RuleContext<'a>, e: &'a Entity, out: &mut Vec<Draft<'a
             Exposure::Public,
         );
     }
-    if holds_phi && e.has(&Attr::UnencryptedAtRest) {
+    // Code and infrastructure say how things are now: a document that still calls a store
+    // unencrypted, once its Terraform encrypts it, is drift (reported below), not a live risk.
+    let settled_by_code = |absent: &Attr, present: &Attr| {
+        let shown =
+            |a: &Attr| e.attrs.get(a).is_some_and(|s| s.iter().any(|x| x.evidence.implementation));
+        !shown(absent) && shown(present)
+    };
+    if holds_phi
+        && e.has(&Attr::UnencryptedAtRest)
+        && !settled_by_code(&Attr::UnencryptedAtRest, &Attr::EncryptedAtRest)
+    {
         draft(
             "unencrypted_storage",
             &Attr::UnencryptedAtRest,
@@ -346,7 +356,10 @@ fn entity_rules<'a>(ctx: &RuleContext<'a>, e: &'a Entity, out: &mut Vec<Draft<'a
             Exposure::Internal,
         );
     }
-    if holds_phi && e.has(&Attr::Plaintext) {
+    if holds_phi
+        && e.has(&Attr::Plaintext)
+        && !settled_by_code(&Attr::Plaintext, &Attr::EncryptedInTransit)
+    {
         draft(
             "unencrypted_transport",
             &Attr::Plaintext,
@@ -656,6 +669,7 @@ fn finish(ctx: &RuleContext, d: Draft) -> Option<Finding> {
             rule: rule.condition.clone(),
             facts: fact_lines(d.facts, &d.supports),
             resolutions,
+            evidence_total: d.supports.len(),
             score: factors,
         },
     })

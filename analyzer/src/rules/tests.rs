@@ -290,6 +290,23 @@ fn design_drift_when_a_document_claims_a_control_the_code_lacks() {
 }
 
 #[test]
+fn code_that_encrypts_settles_an_older_document_saying_otherwise() {
+    let db = store("records");
+    let c = vec![
+        (attr(db.clone(), Attr::UnencryptedAtRest, phi(CLINICAL)), false),
+        (attr(db.clone(), Attr::EncryptedAtRest, vec![]), true),
+    ];
+    let f = run(c, &[]);
+    assert!(!has(&f, "unencrypted_storage"));
+    assert!(has(&f, "design_drift"));
+    let c = vec![
+        (attr(db.clone(), Attr::UnencryptedAtRest, phi(CLINICAL)), true),
+        (attr(db, Attr::EncryptedAtRest, vec![]), false),
+    ];
+    assert!(has(&run(c, &[]), "unencrypted_storage"));
+}
+
+#[test]
 fn sensitive_category_when_protected_data_reaches_a_vendor() {
     let c = vec![(
         flow(
