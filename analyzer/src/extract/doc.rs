@@ -25,6 +25,16 @@ pub struct Block {
     pub context: Option<String>,
     /// For chat messages: the export file the message came from.
     pub file: Option<String>,
+    /// For paragraphs wrapped over several lines: the byte offset in `text` where each source
+    /// line starts, with its line number, so a sentence is cited at its own line.
+    pub line_starts: Vec<(usize, u32)>,
+}
+
+impl Block {
+    /// The line of the text at byte `offset` of this block.
+    pub fn line_at(&self, offset: usize) -> Option<u32> {
+        self.line_starts.iter().rev().find(|(o, _)| *o <= offset).map(|(_, l)| *l).or(self.line)
+    }
 }
 
 /// A prose document.
@@ -72,6 +82,29 @@ impl DocBuilder {
         self.push_block(kind, text.trim().to_string(), line, None);
     }
 
+    /// A paragraph written over several lines, each given with its line number; the lines are
+    /// joined with spaces and each line's start is kept.
+    pub fn paragraph_lines(&mut self, lines: &[(&str, u32)]) {
+        self.table_header = None;
+        let mut text = String::new();
+        let mut starts = Vec::new();
+        for (part, line) in lines {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            starts.push((text.len(), *line));
+            text.push_str(part);
+        }
+        if text.trim().is_empty() {
+            return;
+        }
+        let first = lines.first().map(|(_, l)| *l);
+        self.push_block(BlockKind::Paragraph, text, first, None);
+        if let Some(b) = self.doc.blocks.last_mut() {
+            b.line_starts = starts;
+        }
+    }
+
     /// A table row; the first row of a table is kept as the header of those after it.
     pub fn table_row(&mut self, cells: &[String], line: Option<u32>, is_header: bool) {
         let text = cells.join(" | ");
@@ -110,7 +143,8 @@ impl DocBuilder {
         ctx: Option<String>,
     ) {
         let section = self.doc.sections.len() - 1;
-        self.doc.blocks.push(Block { kind, text, line, section, context: ctx, file: None });
+        let block = Block { kind, text, line, section, context: ctx, file: None, line_starts: vec![] };
+        self.doc.blocks.push(block);
     }
 
     pub fn thread(mut self) -> Self {

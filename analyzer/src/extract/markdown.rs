@@ -15,7 +15,7 @@ pub fn read(text: &str) -> Doc {
 
 fn read_with(text: &str, merge_lines: bool) -> Doc {
     let mut b = DocBuilder::new();
-    let mut para: Vec<&str> = Vec::new();
+    let mut para: Vec<(&str, u32)> = Vec::new();
     let mut para_line = 0u32;
     let mut fence: Option<(u32, Vec<&str>)> = None;
     let mut in_table = false;
@@ -70,7 +70,7 @@ fn read_with(text: &str, merge_lines: bool) -> Doc {
         if para.is_empty() {
             para_line = line_no;
         }
-        para.push(trimmed);
+        para.push((trimmed, line_no));
         if !merge_lines {
             flush(&mut b, &mut para, para_line);
         }
@@ -82,9 +82,9 @@ fn read_with(text: &str, merge_lines: bool) -> Doc {
     b.finish()
 }
 
-fn flush(b: &mut DocBuilder, para: &mut Vec<&str>, line: u32) {
+fn flush(b: &mut DocBuilder, para: &mut Vec<(&str, u32)>, _line: u32) {
     if !para.is_empty() {
-        b.block(BlockKind::Paragraph, &para.join(" "), Some(line));
+        b.paragraph_lines(para);
         para.clear();
     }
 }

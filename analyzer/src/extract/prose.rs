@@ -90,6 +90,8 @@ fn patterns() -> &'static Patterns {
 /// Per-sentence reading.
 struct Sentence {
     text: String,
+    /// Byte offset of the sentence in its block's text.
+    offset: usize,
     phi: PhiScan,
     vendors: Vec<usize>,
     signals: Vec<Signal>,
@@ -178,12 +180,13 @@ fn read_block(ctx: &Ctx, doc: &Doc, block: &Block) -> BlockReading {
         text = format!("{text}\n[{c}]");
     }
     let mut sentences_out = Vec::new();
-    for (_, s) in sentences(&text) {
+    for (offset, s) in sentences(&text) {
         let phi = ctx.catalog.scan_phi(s);
         let vendors = ctx.catalog.find_vendors(s).into_iter().map(|h| h.vendor).collect();
         let signals = p.signals.iter().filter(|(_, r)| r.is_match(s)).map(|(k, _)| *k).collect();
         sentences_out.push(Sentence {
             text: s.to_string(),
+            offset,
             phi,
             vendors,
             signals,
@@ -292,7 +295,7 @@ fn vendor_flows(ctx: &Ctx, scope: &Scope, rejected: &BTreeSet<usize>, facts: &mu
             }
             let vendor = &ctx.catalog.vendors[v];
             let to = EntityRef::vendor(&vendor.id, &vendor.name);
-            let mut evidence = evidence(ctx, scope.block, &s.text);
+            let mut evidence = evidence(ctx, scope.block, s);
             // Hosting and infrastructure services are named in every design document; only a
             // sentence that itself names PHI makes a flow to one.
             let direct_only = vendor.is_cloud() || s.negated;
@@ -330,7 +333,7 @@ fn signal_facts(
             if data.is_empty() || s.synthetic && signal == Signal::ProdCopy {
                 continue;
             }
-            let mut ev = evidence(ctx, scope.block, &s.text);
+            let mut ev = evidence(ctx, scope.block, s);
             ev.phi_from_context = !s.phi.is_phi();
             match signal {
                 Signal::FullRecord => full_record(ctx, scope, s, data, ev, facts),
@@ -473,9 +476,10 @@ fn full_record(
     }
 }
 
-fn evidence(ctx: &Ctx, block: &Block, sentence: &str) -> crate::model::Evidence {
-    let text = sentence.split("\n[").next().unwrap_or(sentence);
-    ctx.evidence_in(block.file.as_deref(), block.line, text)
+fn evidence(ctx: &Ctx, block: &Block, s: &Sentence) -> crate::model::Evidence {
+    let text = s.text.split("\n[").next().unwrap_or(&s.text);
+    let lead = s.text.len() - s.text.trim_start().len();
+    ctx.evidence_in(block.file.as_deref(), block.line_at(s.offset + lead), text)
 }
 
 #[cfg(test)]
@@ -555,6 +559,17 @@ mod tests {
             "The kiosk shows date of birth, allergies and medications.\n\nWe use Mixpanel for marketing-site page views only.\n",
         );
         assert_eq!(phi_flows_to(&facts_of(&doc), "mixpanel"), 0);
+    }
+
+    #[test]
+    fn sentences_in_wrapped_paragraphs_are_cited_at_their_own_line() {
+        let doc = markdown::read("# Design\n\nWe ship the app on Fridays. The build\nis green. Support pastes\nthe patient's DOB into Intercom.\n");
+        let facts = facts_of(&doc);
+        let line = facts.iter().find_map(|f| match &f.claim {
+            Claim::Flow { to: Target::Known(e), .. } if e.name == "Intercom" => f.evidence.line,
+            _ => None,
+        });
+        assert_eq!(line, Some(4));
     }
 
     #[test]
