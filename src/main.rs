@@ -128,6 +128,11 @@ struct ScanArgs {
     /// report this scan's transitions.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// With --data-dir: also write this scan's finding transitions to FILE as JSON lines, one
+    /// CloudEvents record per line in Kafka binary-mode shape (`topic` phiflow.findings.v1,
+    /// `key` = fingerprint, `headers` = the `ce_*` attributes, `value` = the event data).
+    #[arg(long, value_name = "FILE", requires = "data_dir")]
+    events: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -230,6 +235,11 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write report to {}", path.display()))?,
         None => std::io::stdout().write_all(text.as_bytes()).context("cannot write to stdout")?,
+    }
+    if let (Some(path), Some(ledger)) = (&args.events, &ledger) {
+        let lines = ledger.event_lines()?;
+        std::fs::write(path, lines)
+            .with_context(|| format!("cannot write events to {}", path.display()))?;
     }
     if let (Some(mut sink), Some(ledger)) = (sink.take(), &ledger) {
         ledger.publish(&mut sink)?;

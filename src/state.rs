@@ -116,6 +116,35 @@ impl ScanState {
         })
     }
 
+    /// This scan's transitions as native finding events: one JSON line per transition, shaped
+    /// like a Kafka record in CloudEvents binary mode on `phiflow.findings.v1`.
+    pub fn event_lines(&self) -> Result<String> {
+        let Some(outcome) = &self.outcome else { return Ok(String::new()) };
+        let messages = emit::amqp::messages(&self.store, &outcome.transitions)?;
+        let mut out = String::new();
+        for m in &messages {
+            let a = &m.attributes;
+            let value: Value = serde_json::from_slice(&m.body)?;
+            let record = serde_json::json!({
+                "topic": phiflow_pipeline::topics::FINDINGS,
+                "key": a.subject,
+                "headers": {
+                    "ce_specversion": "1.0",
+                    "ce_id": a.id,
+                    "ce_source": a.source,
+                    "ce_type": a.event_type,
+                    "ce_time": a.time,
+                    "ce_subject": a.subject,
+                    "content-type": "application/json",
+                },
+                "value": value,
+            });
+            out.push_str(&serde_json::to_string(&record)?);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
     /// Add this scan's transitions to a rendered report.
     pub fn decorate(&self, text: String, render: Render) -> Result<String> {
         let Some(outcome) = &self.outcome else { return Ok(text) };

@@ -376,3 +376,33 @@ fn audit_export_has_one_record_per_revision_the_decisions_and_no_unmasked_identi
     let unknown = run(&["audit", "export", "--data-dir", dir, "--system", "nope"]);
     assert_eq!(unknown.status.code(), Some(2), "{}", describe(&unknown));
 }
+
+#[test]
+fn events_file_holds_one_cloudevent_record_per_transition() {
+    let root = copy_fixture("contract");
+    let data = tempfile::tempdir().unwrap();
+    let events = data.path().join("events.jsonl");
+    let out = ok(&[
+        "scan",
+        path(root.path()),
+        "--data-dir",
+        path(data.path()),
+        "--format",
+        "json",
+        "--events",
+        path(&events),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = std::fs::read_to_string(&events).unwrap();
+    let records: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), transitions(&report).len());
+    assert!(!records.is_empty());
+    for r in &records {
+        assert_eq!(r["topic"], "phiflow.findings.v1");
+        assert_eq!(r["headers"]["ce_specversion"], "1.0");
+        assert_eq!(r["headers"]["ce_type"], "dev.phiflow.finding.opened.v1");
+        assert_eq!(r["key"], r["value"]["fingerprint"]);
+        assert!(r["value"]["finding"]["evidence"].is_array());
+    }
+}
