@@ -143,7 +143,8 @@ impl DocBuilder {
         ctx: Option<String>,
     ) {
         let section = self.doc.sections.len() - 1;
-        let block = Block { kind, text, line, section, context: ctx, file: None, line_starts: vec![] };
+        let block =
+            Block { kind, text, line, section, context: ctx, file: None, line_starts: vec![] };
         self.doc.blocks.push(block);
     }
 

@@ -40,6 +40,12 @@ enum Signal {
     Tls,
     /// A control stated as present: encryption at rest.
     EncryptedAtRest,
+    /// A control stated as present: PHI redacted or masked before it is sent or stored.
+    Redaction,
+    /// A control stated as present: access audit logging.
+    AuditOn,
+    /// A control stated as present: patient consent or authorization.
+    Consent,
 }
 
 struct Patterns {
@@ -73,6 +79,9 @@ fn patterns() -> &'static Patterns {
                 (Signal::Marketing, re(r"(?i)\b(for marketing|marketing campaigns?|sell|sold|sale of|monetiz\w+|targeted ads?|ad targeting)\b")),
                 (Signal::Deidentified, re(r"(?i)\b(de-?identified|anonymi[sz]ed|anonymous data|pseudonymi[sz]ed)\b")),
                 (Signal::Tls, re(r"(?i)\b(tls ?1\.[23]|tls|https|mtls|mutual tls|encrypted in transit)\b")),
+                (Signal::Redaction, re(r"(?i)\b(redact(s|ed|ion)?|scrub(s|bed|bing)?|masks?|masked|masking|strip(s|ped)? (out )?(pii|phi|identifiers)|before_send|beforesend)\b")),
+                (Signal::AuditOn, re(r"(?i)\b(pgaudit|audit log(s|ging)? (is |are )?(on|enabled|turned on|configured)|cloudtrail data events|access is audit(ed|-logged)|audit trail of (every|each|all))\b")),
+                (Signal::Consent, re(r"(?i)\b(consent(ed|s)?|opt(ed)?[- ]in|signed authorization|hipaa authorization)\b")),
                 (Signal::EncryptedAtRest, re(r"(?i)(\bsse-kms\b|\bsse-s3\b|\bkms\b|encrypted at rest|encryption at rest|\(encrypted)")),
             ],
             rejection: re(r"(?i)\b(rejected|reject|won'?t (use|add|ship|go with)|will not be (added|used|shipped)|not (going to|gonna) (use|add|ship)|decided against|ruled out|dropped|drop it|no longer|instead of|rather than|not deployed|never (loaded|deployed|used)|not loaded|removed|retired|decommissioned|abandoned|scrapped|not approved|declined|vetoed|delete (it|the))\b"),
@@ -340,11 +349,24 @@ fn signal_facts(
                 Signal::Marketing | Signal::Deidentified if !s.phi.is_phi() => {}
                 Signal::LogsPhi | Signal::ProdCopy if s.negated => {}
                 // A control is claimed only when stated as present, now, for a named thing.
-                Signal::Tls | Signal::EncryptedAtRest if s.negated || s.future => {}
+                Signal::Tls
+                | Signal::EncryptedAtRest
+                | Signal::Redaction
+                | Signal::AuditOn
+                | Signal::Consent
+                    if s.negated || s.future => {}
                 _ => {
                     let Some(attr) = attr_for(signal) else { continue };
                     // A stated control belongs to what its own sentence names.
-                    let candidates = if matches!(signal, Signal::Tls | Signal::EncryptedAtRest) {
+                    let stated_control = matches!(
+                        signal,
+                        Signal::Tls
+                            | Signal::EncryptedAtRest
+                            | Signal::Redaction
+                            | Signal::AuditOn
+                            | Signal::Consent
+                    );
+                    let candidates = if stated_control {
                         candidates(&s.text)
                     } else {
                         nearby_candidates(ctx, readings, doc, index, s)
@@ -376,6 +398,9 @@ fn attr_for(signal: Signal) -> Option<Attr> {
         Signal::Marketing => Attr::Marketing,
         Signal::Deidentified => Attr::ClaimedDeidentified,
         Signal::Tls => Attr::EncryptedInTransit,
+        Signal::Redaction => Attr::Redacted,
+        Signal::AuditOn => Attr::AuditLogged,
+        Signal::Consent => Attr::Consented,
         Signal::EncryptedAtRest => Attr::EncryptedAtRest,
         Signal::FullRecord => return None,
     })
@@ -384,7 +409,7 @@ fn attr_for(signal: Signal) -> Option<Attr> {
 /// Statements about the system as a whole (logs, copies, marketing) fall back to the component;
 /// statements about a particular store or endpoint need a name.
 fn fallback_subject(ctx: &Ctx, signal: Signal, s: &Sentence) -> Option<EntityRef> {
-    if matches!(signal, Signal::Tls | Signal::EncryptedAtRest) {
+    if matches!(signal, Signal::Tls | Signal::EncryptedAtRest | Signal::AuditOn) {
         return None;
     }
     if let Some(&v) = s.vendors.first() {

@@ -144,6 +144,12 @@ pub enum Attr {
     Marketing,
     /// Described as de-identified or anonymized.
     ClaimedDeidentified,
+    /// PHI is redacted, masked or scrubbed before it reaches the entity.
+    Redacted,
+    /// Access to the entity is audit-logged (who read which records).
+    AuditLogged,
+    /// Patients consented to or authorized the use.
+    Consented,
 }
 
 impl Attr {
@@ -168,6 +174,9 @@ impl Attr {
             Attr::ProdCopyInNonProd => "prod_copy_in_nonprod".into(),
             Attr::Marketing => "marketing_use".into(),
             Attr::ClaimedDeidentified => "claimed_deidentified".into(),
+            Attr::Redacted => "redacted".into(),
+            Attr::AuditLogged => "audit_logged".into(),
+            Attr::Consented => "consented".into(),
         }
     }
 }

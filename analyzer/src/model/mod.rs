@@ -350,7 +350,7 @@ fn kinds_for(attr: &Attr) -> fn(EntityKind) -> bool {
         Attr::BroadAccess(_) | Attr::UsesCredential(_) => {
             |k| matches!(k, K::Principal | K::Credential | K::Job | K::Service | K::Role)
         }
-        Attr::NoAuditTrail => {
+        Attr::NoAuditTrail | Attr::AuditLogged => {
             |k| matches!(k, K::DataStore | K::Principal | K::Credential | K::Service | K::Job)
         }
         Attr::LogsPhi
@@ -358,7 +358,9 @@ fn kinds_for(attr: &Attr) -> fn(EntityKind) -> bool {
         | Attr::Marketing
         | Attr::ClaimedDeidentified
         | Attr::HoldsPhi
-        | Attr::FullRecord => |k| k != K::Unknown,
+        | Attr::FullRecord
+        | Attr::Redacted
+        | Attr::Consented => |k| k != K::Unknown,
     }
 }
 

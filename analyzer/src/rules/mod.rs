@@ -12,7 +12,8 @@
 //! - **exposure** (8–30): public 30, vendor without a BAA 25, plaintext over a network 20,
 //!   vendor under a BAA 10, internal 8;
 //! - **volume** (4–15): whole records or bulk 15, a single record 4;
-//! - **controls** (0 to −15): a signed BAA −10, redaction or masking stated −5.
+//! - **controls** (0 to −30): a signed BAA −10; redaction, encryption at rest, TLS, audit logging
+//!   or patient consent stated for the receiving end (or the subject) −5 each, down to −20.
 //!
 //! Severity bands: critical ≥ 80, high ≥ 60, medium ≥ 40, low ≥ 20, else info.
 
@@ -412,6 +413,16 @@ fn entity_rules<'a>(ctx: &RuleContext<'a>, e: &'a Entity, out: &mut Vec<Draft<'a
         if data.is_empty() && *attr == Attr::NoAuditTrail {
             data = phi.clone();
         }
+        // Audit logging that code or infrastructure shows, or consent recorded for the use,
+        // answers the concern.
+        let answered = match attr {
+            Attr::NoAuditTrail => settled_by_code(&Attr::NoAuditTrail, &Attr::AuditLogged),
+            Attr::Marketing => e.has(&Attr::Consented),
+            _ => false,
+        };
+        if answered {
+            continue;
+        }
         if data.is_empty() {
             continue;
         }
@@ -465,6 +476,9 @@ fn attr_words(attr: &Attr) -> String {
         Attr::ProdCopyInNonProd => "holding a production copy".into(),
         Attr::Marketing => "used for marketing".into(),
         Attr::ClaimedDeidentified => "called de-identified".into(),
+        Attr::Redacted => "redacting PHI".into(),
+        Attr::AuditLogged => "audit-logged".into(),
+        Attr::Consented => "covered by patient consent".into(),
     }
 }
 
@@ -742,6 +756,21 @@ fn score(base: u32, d: &Draft) -> (u32, Vec<Factor>) {
     if d.baa {
         controls -= 10;
         controls_why.push("BAA signed");
+    }
+    // Controls stated on the receiving end (or the subject) lower the risk a little each.
+    let target = d.flow.map(|(_, to)| to).or(d.subject);
+    let stated = [
+        (Attr::Redacted, "redaction stated"),
+        (Attr::EncryptedAtRest, "encryption at rest stated"),
+        (Attr::EncryptedInTransit, "TLS stated"),
+        (Attr::AuditLogged, "audit logging stated"),
+        (Attr::Consented, "patient consent stated"),
+    ];
+    for (attr, why) in stated {
+        if target.is_some_and(|e| e.has(&attr)) && controls > -20 {
+            controls -= 5;
+            controls_why.push(why);
+        }
     }
     let weight = (base as f64 * 0.35).round() as i32;
     let total = (weight + sensitivity + exposure + volume + controls).clamp(0, 100) as u32;

@@ -338,6 +338,26 @@ fn fingerprints_survive_unrelated_changes_and_evidence_moves() {
 }
 
 #[test]
+fn stated_controls_lower_the_score_and_consent_answers_marketing() {
+    let app = service("app");
+    let base = || vec![(flow(app.clone(), vendor("sentry", "Sentry"), phi(CLINICAL), false), true)];
+    let plain = run(base(), &[]);
+    let mut with = base();
+    with.push((attr(vendor("sentry", "Sentry"), Attr::Redacted, vec![]), false));
+    let redacted = run(with, &[]);
+    let score =
+        |f: &[Finding]| f.iter().find(|x| x.category == "telemetry_disclosure").unwrap().score;
+    assert_eq!(score(&plain) - 5, score(&redacted));
+
+    let crm = service("crm-sync");
+    let c = vec![
+        (attr(crm.clone(), Attr::Marketing, phi(CLINICAL)), false),
+        (attr(crm, Attr::Consented, vec![]), false),
+    ];
+    assert!(!has(&run(c, &[]), "missing_authorization"));
+}
+
+#[test]
 fn scores_show_their_factors_and_bands() {
     let c =
         vec![(flow(service("app"), vendor("mixpanel", "Mixpanel"), phi(CLINICAL), false), false)];
