@@ -76,13 +76,28 @@ pub struct Analyzer {
     config: Config,
     systems: BTreeMap<String, Model>,
     artifacts: BTreeMap<String, ArtifactRecord>,
+    /// Findings per system by anchor (the rule input each was evaluated from), kept current
+    /// by re-evaluating only the anchors a change touches.
+    cache: BTreeMap<String, BTreeMap<String, Vec<Finding>>>,
+    /// The global flags each system's cache was evaluated under; a flip re-evaluates all.
+    flags: BTreeMap<String, (bool, bool)>,
+    /// Rule inputs re-evaluated by the last change (entities, flows and credentials).
+    last_evaluated: usize,
 }
 
 impl Analyzer {
     pub fn new(config: Config) -> Self {
         let mut catalog = Catalog::builtin();
         catalog.apply_config(&config);
-        Analyzer { catalog, config, systems: BTreeMap::new(), artifacts: BTreeMap::new() }
+        Analyzer {
+            catalog,
+            config,
+            systems: BTreeMap::new(),
+            artifacts: BTreeMap::new(),
+            cache: BTreeMap::new(),
+            flags: BTreeMap::new(),
+            last_evaluated: 0,
+        }
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -98,9 +113,9 @@ impl Analyzer {
     /// extractor that fails or panics yields [`Outcome::Failed`].
     pub fn process(&mut self, event: &ArtifactEvent) -> Outcome {
         let system = event.system.clone();
-        let model = self.systems.entry(system.clone()).or_default();
+        self.systems.entry(system.clone()).or_default();
         let Some(text) = event.content.as_deref() else {
-            model.retract(&event.id);
+            self.retract(&system, &event.id);
             self.record(event, Status::Deleted, None, 0, None);
             return Outcome::Deleted;
         };
@@ -108,7 +123,7 @@ impl Analyzer {
         let format = match extract::detect(event, text) {
             Ok(f) => f,
             Err(e) => {
-                model.retract(&event.id);
+                self.retract(&system, &event.id);
                 self.record(event, Status::Skipped, None, 0, Some(e.to_string()));
                 return Outcome::Skipped { reason: e.to_string() };
             }
@@ -120,17 +135,22 @@ impl Analyzer {
                 Err(ExtractError::malformed(format, "internal error while reading"))
             });
 
-        let model = self.systems.entry(system).or_default();
         match result {
             Ok(facts) => {
                 let n = facts.len();
-                let changed = model.apply(&event.id, &event.revision, &event.path, facts);
+                let model = self.systems.entry(system.clone()).or_default();
+                let touched =
+                    model.apply_live(&self.catalog, &event.id, &event.revision, &event.path, facts);
+                let changed = touched.is_some();
+                if let Some(touched) = touched {
+                    self.reevaluate(&system, &touched);
+                }
                 tracing::debug!(artifact = %event.id, facts = n, changed, "artifact analyzed");
                 self.record(event, Status::Analyzed, Some(format.as_str()), n, None);
                 Outcome::Analyzed { facts: n, changed }
             }
             Err(e) => {
-                model.retract(&event.id);
+                self.retract(&system, &event.id);
                 tracing::debug!(artifact = %event.id, format = format.as_str(), "artifact failed");
                 self.record(event, Status::Error, Some(format.as_str()), 0, Some(e.to_string()));
                 Outcome::Failed { error: e.to_string() }
@@ -182,29 +202,69 @@ impl Analyzer {
     }
 
     /// The resolved model of one system.
+    fn retract(&mut self, system: &str, artifact_id: &str) {
+        let model = self.systems.entry(system.to_string()).or_default();
+        if let Some(touched) = model.retract_live(&self.catalog, artifact_id) {
+            self.reevaluate(system, &touched);
+        }
+    }
+
+    /// Re-evaluate the rules on what a change touched, and replace those anchors' findings.
+    /// When a global flag flips (PHI labels in use, design documents present) every anchor is
+    /// evaluated again, since the untagged and undocumented rules read them.
+    fn reevaluate(&mut self, system: &str, touched: &crate::model::Touched) {
+        let Some(model) = self.systems.get(system) else { return };
+        let view = model.live();
+        let mut ctx = RuleContext::new_scoped(
+            &self.catalog,
+            view,
+            &self.config.organization.baa_signed,
+            system,
+        );
+        ctx.has_documents = model.has_documents();
+        let flags = (ctx.labels_in_use, ctx.has_documents);
+        let cache = self.cache.entry(system.to_string()).or_default();
+        let full = self.flags.insert(system.to_string(), flags) != Some(flags);
+        let results = if full {
+            cache.clear();
+            self.last_evaluated = view.entities.len() + view.flows.len();
+            rules::evaluate_scoped(&ctx, None)
+        } else {
+            let scope = rules::Scope::from_touched(view, touched);
+            cache.retain(|anchor, _| !scope.covers(anchor));
+            self.last_evaluated = scope.size();
+            rules::evaluate_scoped(&ctx, Some(&scope))
+        };
+        for (anchor, finding) in results {
+            cache.entry(anchor).or_default().push(finding);
+        }
+        tracing::debug!(system, evaluated = self.last_evaluated, "rules re-evaluated");
+    }
+
+    /// How many rule inputs (entities, flows, credentials) the last change re-evaluated.
+    pub fn last_evaluated(&self) -> usize {
+        self.last_evaluated
+    }
+
     pub fn view(&self, system: &str) -> Option<ModelView> {
         self.systems.get(system).map(|m| m.view(&self.catalog))
     }
 
-    /// Findings of every system, highest score first.
+    /// Findings of every system, highest score first, from the incrementally kept cache.
     pub fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
-        for (system, model) in &self.systems {
-            let view = model.view(&self.catalog);
-            out.extend(self.findings_for(system, &view));
+        for cache in self.cache.values() {
+            out.extend(cache.values().flatten().cloned());
         }
+        let mut out = rules::apply_settings(out, &self.config.rules);
         out.sort_by(|a, b| b.score.cmp(&a.score).then(a.fingerprint.cmp(&b.fingerprint)));
         out
     }
 
     /// Findings of one system's resolved model.
     pub fn findings_for(&self, system: &str, view: &ModelView) -> Vec<Finding> {
-        let ctx = RuleContext {
-            catalog: &self.catalog,
-            view,
-            baa_signed: &self.config.organization.baa_signed,
-            system,
-        };
+        let ctx =
+            RuleContext::new(&self.catalog, view, &self.config.organization.baa_signed, system);
         let findings = rules::evaluate(&ctx);
         rules::apply_settings(findings, &self.config.rules)
     }
@@ -258,6 +318,76 @@ mod tests {
         assert_eq!(faxly.severity, crate::findings::Severity::Low);
         assert!(faxly.phi.contains(&crate::catalog::PhiType::Mrn));
         assert!(!findings.iter().any(|f| f.category == "tracking_technology"));
+    }
+
+    /// A synthetic system: per unit, a design doc naming a bucket and a vendor flow, the
+    /// bucket's Terraform, and a Deployment sharing one of a few database secrets.
+    fn unit(i: usize) -> Vec<ArtifactEvent> {
+        let doc = format!(
+            "# Service {i}\n\nThe `svc-{i}` API keeps each patient's lab results in `bucket-{i}`, \
+             which is public-read.\n\nWe send each patient's name and diagnosis to Mixpanel.\n"
+        );
+        let tf = format!("resource \"aws_s3_bucket\" \"b{i}\" {{\n  bucket = \"bucket-{i}\"\n}}\n");
+        let k8s = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc-{i}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          env:\n            - name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: db-{}\n                  key: password\n",
+            i % 7
+        );
+        vec![
+            ArtifactEvent::new(Source::Files, &format!("docs/svc-{i}.md"), "default", doc),
+            ArtifactEvent::new(Source::Files, &format!("infra/b{i}.tf"), "default", tf),
+            ArtifactEvent::new(Source::Files, &format!("k8s/svc-{i}.yaml"), "default", k8s),
+        ]
+    }
+
+    /// The incremental cache and a full evaluation agree, finding by finding.
+    fn same(cached: &[Finding], full: &[Finding]) {
+        let fps = |f: &[Finding]| f.iter().map(|x| x.fingerprint.clone()).collect::<Vec<_>>();
+        assert_eq!(fps(cached), fps(full), "the same findings");
+        for (c, f) in cached.iter().zip(full) {
+            assert!(c == f, "finding {} differs from a full evaluation", c.fingerprint);
+        }
+    }
+
+    fn full_evaluation(a: &Analyzer) -> Vec<Finding> {
+        let mut all = Vec::new();
+        for system in a.system_ids() {
+            let view = a.view(&system).unwrap();
+            all.extend(a.findings_for(&system, &view));
+        }
+        all.sort_by(|x, y| y.score.cmp(&x.score).then(x.fingerprint.cmp(&y.fingerprint)));
+        all
+    }
+
+    #[test]
+    fn updating_one_artifact_in_a_large_model_reevaluates_only_what_it_touched() {
+        let mut a = Analyzer::new(Config::default());
+        for i in 0..300 {
+            for e in unit(i) {
+                a.process(&e);
+            }
+        }
+        let before = a.findings();
+        same(&before, &full_evaluation(&a));
+
+        // Change bucket-200's Terraform: only that bucket and what refers to it are touched.
+        let tf = "resource \"aws_s3_bucket\" \"b200\" {\n  bucket = \"bucket-200\"\n  acl = \"private\"\n}\n";
+        a.process(&ArtifactEvent::new(Source::Files, "infra/b200.tf", "default", tf.into()));
+        assert!(a.last_evaluated() < 30, "re-evaluated {} rule inputs", a.last_evaluated());
+        same(&a.findings(), &full_evaluation(&a));
+
+        let doc = ArtifactEvent::new(
+            Source::Files,
+            "docs/svc-7.md",
+            "default",
+            "# Service 7\n\nNothing here.\n".into(),
+        );
+        a.process(&doc);
+        assert!(a.last_evaluated() < 30, "re-evaluated {} rule inputs", a.last_evaluated());
+        same(&a.findings(), &full_evaluation(&a));
+        assert!(!a
+            .findings()
+            .iter()
+            .any(|f| f.subject.as_ref().is_some_and(|s| s.name == "bucket-7")));
     }
 
     #[test]

@@ -28,10 +28,20 @@ pub struct ArtifactFacts {
 }
 
 /// Facts per artifact for one system, and a version that counts changes.
+///
+/// [`Model::apply`] and [`Model::retract`] only keep facts; [`Model::view`] resolves them all.
+/// [`Model::apply_live`] and [`Model::retract_live`] also keep a resolved view up to date,
+/// visiting only what the artifact touches: its own contributions, and the artifacts whose prose
+/// mentions a name it declares or withdraws (they are resolved again).
 #[derive(Debug, Clone, Default)]
 pub struct Model {
     artifacts: BTreeMap<String, ArtifactFacts>,
     version: u64,
+    live: ModelView,
+    /// Name key → artifacts whose prose mentions that name.
+    mentions: BTreeMap<String, BTreeSet<String>>,
+    /// Artifacts that are design documents (any fact with non-implementation evidence).
+    documents: BTreeSet<String>,
 }
 
 impl Model {
@@ -76,6 +86,118 @@ impl Model {
         self.artifacts.values().map(|a| a.facts.len()).sum()
     }
 
+    /// Replace an artifact's facts and update the live view; returns what changed, or `None`
+    /// when the same revision with the same facts was already applied.
+    pub fn apply_live(
+        &mut self,
+        catalog: &Catalog,
+        artifact_id: &str,
+        revision: &str,
+        path: &str,
+        facts: Vec<Fact>,
+    ) -> Option<Touched> {
+        if let Some(old) = self.artifacts.get(artifact_id) {
+            if old.revision == revision && old.facts == facts {
+                return None;
+            }
+        }
+        let before = self.winners_of(artifact_id);
+        let mut touched = self.unapply(artifact_id);
+        self.index(artifact_id, &facts);
+        touched.extend(self.live.add_artifact(catalog, &facts));
+        let entry = ArtifactFacts { revision: revision.into(), path: path.into(), facts };
+        self.artifacts.insert(artifact_id.to_string(), entry);
+        self.version += 1;
+        self.reresolve(catalog, artifact_id, before, &mut touched);
+        Some(touched)
+    }
+
+    /// Retract an artifact (a tombstone) and update the live view.
+    pub fn retract_live(&mut self, catalog: &Catalog, artifact_id: &str) -> Option<Touched> {
+        self.artifacts.get(artifact_id)?;
+        let before = self.winners_of(artifact_id);
+        let mut touched = self.unapply(artifact_id);
+        self.artifacts.remove(artifact_id);
+        self.version += 1;
+        self.reresolve(catalog, artifact_id, before, &mut touched);
+        Some(touched)
+    }
+
+    /// The view [`Model::apply_live`] keeps.
+    pub fn live(&self) -> &ModelView {
+        &self.live
+    }
+
+    /// Whether any current artifact is a design document.
+    pub fn has_documents(&self) -> bool {
+        !self.documents.is_empty()
+    }
+
+    fn unapply(&mut self, artifact_id: &str) -> Touched {
+        if let Some(old) = self.artifacts.get(artifact_id) {
+            for key in mention_keys(&old.facts) {
+                if let Some(set) = self.mentions.get_mut(&key) {
+                    set.remove(artifact_id);
+                }
+            }
+        }
+        self.documents.remove(artifact_id);
+        self.live.remove_artifact(artifact_id)
+    }
+
+    fn index(&mut self, artifact_id: &str, facts: &[Fact]) {
+        for key in mention_keys(facts) {
+            self.mentions.entry(key).or_default().insert(artifact_id.to_string());
+        }
+        if facts.iter().any(|f| !f.evidence.implementation) {
+            self.documents.insert(artifact_id.to_string());
+        }
+    }
+
+    /// Which entity each name the artifact claims resolves to now.
+    fn winners_of(&self, artifact_id: &str) -> BTreeMap<String, Option<String>> {
+        let names = self.live.contributions.get(artifact_id).map(|c| c.names.clone());
+        names
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| {
+                let w = self.live.names.get(&n).cloned();
+                (n, w)
+            })
+            .collect()
+    }
+
+    /// Resolve again the artifacts whose mentions name something whose resolution changed.
+    fn reresolve(
+        &mut self,
+        catalog: &Catalog,
+        artifact_id: &str,
+        before: BTreeMap<String, Option<String>>,
+        touched: &mut Touched,
+    ) {
+        let mut changed: BTreeSet<String> = BTreeSet::new();
+        let after = self.winners_of(artifact_id);
+        for name in before.keys().chain(after.keys()) {
+            if self.live.names.get(name) != before.get(name).and_then(|w| w.as_ref()) {
+                changed.insert(name.clone());
+            }
+        }
+        let dependents: BTreeSet<String> = changed
+            .iter()
+            .filter_map(|n| self.mentions.get(n))
+            .flatten()
+            .filter(|a| a.as_str() != artifact_id)
+            .cloned()
+            .collect();
+        for other in dependents {
+            let Some(facts) = self.artifacts.get(&other).map(|a| a.facts.clone()) else {
+                continue;
+            };
+            touched.extend(self.live.remove_artifact(&other));
+            touched.extend(self.live.add_artifact(catalog, &facts));
+        }
+    }
+
     /// Resolve the current facts into entities and flows.
     pub fn view(&self, catalog: &Catalog) -> ModelView {
         let all: Vec<&Fact> = self.artifacts.values().flat_map(|a| a.facts.iter()).collect();
@@ -86,6 +208,27 @@ impl Model {
         }
         view
     }
+}
+
+/// The name keys a set of facts mentions in prose (each candidate and its last segment).
+fn mention_keys(facts: &[Fact]) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for fact in facts {
+        let targets: Vec<&Target> = match &fact.claim {
+            Claim::Flow { from, to, .. } => vec![from, to],
+            Claim::Attr { subject, .. } => vec![subject],
+            _ => vec![],
+        };
+        for t in targets {
+            if let Target::Mention { candidates, .. } = t {
+                for c in candidates {
+                    keys.insert(name_key(c));
+                    keys.insert(name_key(c.rsplit(['/', '.']).next().unwrap_or(c)));
+                }
+            }
+        }
+    }
+    keys
 }
 
 /// One supported statement about an entity or flow.
@@ -125,7 +268,7 @@ impl Entity {
                 out.extend(s.data.iter().cloned());
             }
         }
-        for flow in view.flows.values().filter(|f| f.to == self.key) {
+        for flow in view.sources_of(&self.key) {
             out.extend(flow.data());
         }
         out
@@ -160,6 +303,47 @@ pub struct ModelView {
     /// Alias slug → entity key.
     #[serde(skip)]
     names: BTreeMap<String, String>,
+    /// Who claims each name, in order: (entity key, artifact). The first claim wins; an alias
+    /// stated outright goes before names entities merely carry.
+    #[serde(skip)]
+    claims: BTreeMap<String, Vec<(String, String)>>,
+    /// Entity key → the artifacts that state or reference it; an entity lives while any does.
+    #[serde(skip)]
+    refs: BTreeMap<String, BTreeSet<String>>,
+    /// Artifact → the entities, flows and names it contributed, so it can be taken back out.
+    #[serde(skip)]
+    contributions: BTreeMap<String, Touched>,
+    /// Flow target → sources, for reading what flows into an entity without a scan.
+    #[serde(skip)]
+    pub inbound: BTreeMap<String, BTreeSet<String>>,
+    /// Credential name → the entities that authenticate with it.
+    #[serde(skip)]
+    pub credential_users: BTreeMap<String, BTreeSet<String>>,
+    /// Entities labelled as holding PHI.
+    #[serde(skip)]
+    pub tagged: BTreeSet<String>,
+}
+
+/// What a change touched: entity keys, flow keys, names and credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub entities: BTreeSet<String>,
+    pub flows: BTreeSet<(String, String)>,
+    pub names: BTreeSet<String>,
+    pub credentials: BTreeSet<String>,
+}
+
+impl Touched {
+    pub fn extend(&mut self, other: Touched) {
+        self.entities.extend(other.entities);
+        self.flows.extend(other.flows);
+        self.names.extend(other.names);
+        self.credentials.extend(other.credentials);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entities.is_empty() && self.flows.is_empty() && self.credentials.is_empty()
+    }
 }
 
 /// The key of an entity: vendors by catalog id, everything else by the slug of its name.
@@ -180,13 +364,14 @@ impl ModelView {
     /// First pass: every name stated outright, so prose can be resolved against it.
     fn declare(&mut self, facts: &[&Fact]) {
         for fact in facts {
+            let artifact = fact.evidence.artifact_id.as_str();
             match &fact.claim {
                 Claim::Entity(e) => {
-                    self.entity(e).declared.push(fact.evidence.clone());
+                    self.entity(e, artifact).declared.push(fact.evidence.clone());
                 }
                 Claim::Alias { name, of } => {
-                    let key = self.entity(of).key.clone();
-                    self.names.insert(name_key(name), key.clone());
+                    let key = self.entity(of, artifact).key.clone();
+                    self.claim(name_key(name), key.clone(), artifact, true);
                     if let Some(ent) = self.entities.get_mut(&key) {
                         ent.aliases.insert(mask(name));
                     }
@@ -194,12 +379,12 @@ impl ModelView {
                 Claim::Flow { from, to, .. } => {
                     for t in [from, to] {
                         if let Target::Known(e) = t {
-                            self.entity(e);
+                            self.entity(e, artifact);
                         }
                     }
                 }
                 Claim::Attr { subject: Target::Known(e), .. } => {
-                    self.entity(e);
+                    self.entity(e, artifact);
                 }
                 Claim::Attr { .. } => {}
             }
@@ -207,10 +392,13 @@ impl ModelView {
     }
 
     /// The entity for `e`, created when new; a more specific kind replaces `Unknown`.
-    fn entity(&mut self, e: &EntityRef) -> &mut Entity {
+    fn entity(&mut self, e: &EntityRef, artifact: &str) -> &mut Entity {
         let key = entity_key(e);
         let key = self.names.get(&key).cloned().unwrap_or(key);
-        self.names.entry(name_key(&e.name)).or_insert_with(|| key.clone());
+        self.claim(name_key(&e.name), key.clone(), artifact, false);
+        self.refs.entry(key.clone()).or_default().insert(artifact.to_string());
+        let mine = self.contributions.entry(artifact.to_string()).or_default();
+        mine.entities.insert(key.clone());
         let ent = self.entities.entry(key.clone()).or_insert_with(|| Entity {
             key,
             name: mask(&e.name),
@@ -226,15 +414,35 @@ impl ModelView {
         ent
     }
 
+    /// Record that `artifact` gives entity `key` the name `slug`; `first` puts the claim ahead
+    /// of those already made (aliases stated outright).
+    fn claim(&mut self, slug: String, key: String, artifact: &str, first: bool) {
+        let list = self.claims.entry(slug.clone()).or_default();
+        let entry = (key, artifact.to_string());
+        if !list.contains(&entry) {
+            if first {
+                list.insert(0, entry);
+            } else {
+                list.push(entry);
+            }
+        }
+        let winner = list.first().map(|(k, _)| k.clone());
+        if let Some(k) = winner {
+            self.names.insert(slug.clone(), k);
+        }
+        self.contributions.entry(artifact.to_string()).or_default().names.insert(slug);
+    }
+
     /// Resolve a target to an entity key, with the mention it was resolved from.
     fn resolve(
         &mut self,
         catalog: &Catalog,
         t: &Target,
+        artifact: &str,
         fits: fn(EntityKind) -> bool,
     ) -> Option<(String, Option<String>)> {
         match t {
-            Target::Known(e) => Some((self.entity(e).key.clone(), None)),
+            Target::Known(e) => Some((self.entity(e, artifact).key.clone(), None)),
             Target::Mention { candidates, fallback } => {
                 for c in candidates {
                     let Some(key) = self.lookup(catalog, c) else { continue };
@@ -242,7 +450,11 @@ impl ModelView {
                         return Some((key, Some(c.clone())));
                     }
                 }
-                fallback.as_ref().map(|f| (self.entity(f).key.clone(), None))
+                let key = fallback.as_ref().map(|f| (self.entity(f, artifact).key.clone(), None));
+                if key.is_none() {
+                    return None;
+                }
+                key
             }
         }
     }
@@ -262,11 +474,13 @@ impl ModelView {
     }
 
     fn add(&mut self, catalog: &Catalog, fact: &Fact) {
+        let artifact = fact.evidence.artifact_id.as_str();
         match &fact.claim {
             Claim::Flow { from, to, data, full_record } => {
-                let (Some((f, rf)), Some((t, rt))) =
-                    (self.resolve(catalog, from, |_| true), self.resolve(catalog, to, |_| true))
-                else {
+                let (Some((f, rf)), Some((t, rt))) = (
+                    self.resolve(catalog, from, artifact, |_| true),
+                    self.resolve(catalog, to, artifact, |_| true),
+                ) else {
                     return;
                 };
                 if f == t {
@@ -286,8 +500,8 @@ impl ModelView {
                     statement,
                 };
                 let flow = self.flows.entry((f.clone(), t.clone())).or_insert_with(|| Flow {
-                    from: f,
-                    to: t,
+                    from: f.clone(),
+                    to: t.clone(),
                     supports: Vec::new(),
                     full_record: Vec::new(),
                 });
@@ -295,12 +509,33 @@ impl ModelView {
                     flow.full_record.push(support.clone());
                 }
                 flow.supports.push(support);
+                self.inbound.entry(t.clone()).or_default().insert(f.clone());
+                let mine = self.contributions.entry(artifact.to_string()).or_default();
+                mine.flows.insert((f.clone(), t.clone()));
+                for key in [&f, &t] {
+                    self.refs.entry(key.clone()).or_default().insert(artifact.to_string());
+                    mine.entities.insert(key.clone());
+                }
             }
             Claim::Attr { subject, attr, data } => {
                 let fits = kinds_for(attr);
-                let Some((key, resolved_from)) = self.resolve(catalog, subject, fits) else {
+                let Some((key, resolved_from)) = self.resolve(catalog, subject, artifact, fits)
+                else {
                     return;
                 };
+                self.refs.entry(key.clone()).or_default().insert(artifact.to_string());
+                let mine = self.contributions.entry(artifact.to_string()).or_default();
+                mine.entities.insert(key.clone());
+                match attr {
+                    Attr::UsesCredential(c) if !c.is_empty() => {
+                        mine.credentials.insert(c.clone());
+                        self.credential_users.entry(c.clone()).or_default().insert(key.clone());
+                    }
+                    Attr::PhiTagged => {
+                        self.tagged.insert(key.clone());
+                    }
+                    _ => {}
+                }
                 let statement =
                     format!("{}: {}{}", self.name_of(&key), attr.tag(), data_words(data));
                 let support = Support {
@@ -315,6 +550,93 @@ impl ModelView {
             }
             Claim::Entity(_) | Claim::Alias { .. } => {}
         }
+    }
+
+    /// Add the facts of one artifact revision (its previous facts must be removed first).
+    pub fn add_artifact(&mut self, catalog: &Catalog, facts: &[Fact]) -> Touched {
+        let refs: Vec<&Fact> = facts.iter().collect();
+        self.declare(&refs);
+        for fact in facts {
+            self.add(catalog, fact);
+        }
+        let ids: BTreeSet<&str> = facts.iter().map(|f| f.evidence.artifact_id.as_str()).collect();
+        let mut touched = Touched::default();
+        for id in ids {
+            if let Some(c) = self.contributions.get(id) {
+                touched.extend(c.clone());
+            }
+        }
+        touched
+    }
+
+    /// Take back everything `artifact` contributed: its statements, the entities and flows only
+    /// it supported, and its names. Only what it touched is visited.
+    pub fn remove_artifact(&mut self, artifact: &str) -> Touched {
+        let Some(touched) = self.contributions.remove(artifact) else {
+            return Touched::default();
+        };
+        let from_it = |ev: &Evidence| ev.artifact_id == artifact;
+        for key in &touched.flows {
+            let Some(flow) = self.flows.get_mut(key) else { continue };
+            flow.supports.retain(|s| !from_it(&s.evidence));
+            flow.full_record.retain(|s| !from_it(&s.evidence));
+            if flow.supports.is_empty() {
+                self.flows.remove(key);
+                if let Some(set) = self.inbound.get_mut(&key.1) {
+                    set.remove(&key.0);
+                }
+            }
+        }
+        for key in &touched.entities {
+            if let Some(e) = self.entities.get_mut(key) {
+                e.declared.retain(|ev| !from_it(ev));
+                for supports in e.attrs.values_mut() {
+                    supports.retain(|s| !from_it(&s.evidence));
+                }
+                e.attrs.retain(|_, s| !s.is_empty());
+                self.credential_users.values_mut().for_each(|users| {
+                    users.remove(key);
+                });
+                for attr in e.attrs.keys() {
+                    if let Attr::UsesCredential(c) = attr {
+                        self.credential_users.entry(c.clone()).or_default().insert(key.clone());
+                    }
+                }
+                if !e.attrs.contains_key(&Attr::PhiTagged) {
+                    self.tagged.remove(key);
+                }
+            }
+            let gone = self.refs.get_mut(key).is_some_and(|r| {
+                r.remove(artifact);
+                r.is_empty()
+            });
+            if gone {
+                self.refs.remove(key);
+                self.entities.remove(key);
+                self.tagged.remove(key);
+                self.inbound.remove(key);
+            }
+        }
+        for slug in &touched.names {
+            let Some(list) = self.claims.get_mut(slug) else { continue };
+            list.retain(|(_, a)| a != artifact);
+            match list.first() {
+                Some((k, _)) => {
+                    self.names.insert(slug.clone(), k.clone());
+                }
+                None => {
+                    self.claims.remove(slug);
+                    self.names.remove(slug);
+                }
+            }
+        }
+        touched
+    }
+
+    /// Entities that flow into `key`.
+    pub fn sources_of<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a Flow> + 'a {
+        let froms = self.inbound.get(key).into_iter().flatten();
+        froms.filter_map(move |f| self.flows.get(&(f.clone(), key.to_string())))
     }
 
     fn name_of(&self, key: &str) -> String {

@@ -32,6 +32,10 @@ pub const MAX_EVIDENCE: usize = 12;
 pub struct RuleContext<'a> {
     pub catalog: &'a Catalog,
     pub view: &'a ModelView,
+    /// Whether any entity carries a PHI label (the untagged rule needs labels in use).
+    pub labels_in_use: bool,
+    /// Whether the system has design documents at all (the undocumented-flow rule needs them).
+    pub has_documents: bool,
     pub baa_signed: &'a [String],
     pub system: &'a str,
 }
@@ -74,20 +78,140 @@ struct Draft<'a> {
 
 /// Evaluate every rule on the model.
 pub fn evaluate(ctx: &RuleContext) -> Vec<Finding> {
-    let mut drafts = Vec::new();
-    vendor_rules(ctx, &mut drafts);
-    full_record_rules(ctx, &mut drafts);
-    for entity in ctx.view.entities.values() {
-        entity_rules(ctx, entity, &mut drafts);
-    }
-    shared_credential_rules(ctx, &mut drafts);
-    undocumented_flow_rules(ctx, &mut drafts);
-    for entity in ctx.view.entities.values() {
-        drift_rules(entity, &mut drafts);
-    }
-    let mut findings: Vec<Finding> = drafts.into_iter().filter_map(|d| finish(ctx, d)).collect();
+    let mut findings: Vec<Finding> =
+        evaluate_scoped(ctx, None).into_iter().map(|(_, f)| f).collect();
     findings.sort_by(|a, b| b.score.cmp(&a.score).then(a.fingerprint.cmp(&b.fingerprint)));
     findings
+}
+
+impl<'a> RuleContext<'a> {
+    /// A context for scoped evaluation: the caller supplies `has_documents` (reading it off the
+    /// view would visit every entity).
+    pub fn new_scoped(
+        catalog: &'a Catalog,
+        view: &'a ModelView,
+        baa_signed: &'a [String],
+        system: &'a str,
+    ) -> Self {
+        let labels_in_use = !view.tagged.is_empty();
+        RuleContext { catalog, view, labels_in_use, has_documents: false, baa_signed, system }
+    }
+
+    /// A context whose global flags are read off the whole view.
+    pub fn new(
+        catalog: &'a Catalog,
+        view: &'a ModelView,
+        baa_signed: &'a [String],
+        system: &'a str,
+    ) -> Self {
+        let labels_in_use = !view.tagged.is_empty();
+        let has_documents = view.entities.values().any(|e| documented(view, e));
+        RuleContext { catalog, view, labels_in_use, has_documents, baa_signed, system }
+    }
+}
+
+/// What a change asks the rules to look at again: entities (and the vendors among them),
+/// flows, and credentials by name.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub entities: BTreeSet<String>,
+    pub flows: BTreeSet<(String, String)>,
+    pub credentials: BTreeSet<String>,
+}
+
+impl Scope {
+    /// The rule inputs a touched set affects: what it touched, the ends of touched flows, the
+    /// flows into touched entities (their PHI and documentation changed), and the credentials
+    /// those entities use.
+    pub fn from_touched(view: &ModelView, touched: &crate::model::Touched) -> Scope {
+        let mut scope = Scope {
+            entities: touched.entities.clone(),
+            flows: touched.flows.clone(),
+            credentials: touched.credentials.clone(),
+        };
+        for (f, t) in &touched.flows {
+            scope.entities.insert(f.clone());
+            scope.entities.insert(t.clone());
+        }
+        for key in scope.entities.clone() {
+            for flow in view.sources_of(&key) {
+                scope.flows.insert((flow.from.clone(), flow.to.clone()));
+            }
+            if let Some(e) = view.entities.get(&key) {
+                for attr in e.attrs.keys() {
+                    if let Attr::UsesCredential(c) = attr {
+                        scope.credentials.insert(c.clone());
+                    }
+                }
+            }
+        }
+        scope
+    }
+
+    /// Whether a finding's anchor is one of this scope's inputs.
+    pub fn covers(&self, anchor: &str) -> bool {
+        let Some((family, rest)) = anchor.split_once(':') else { return false };
+        let first = rest.split("->").next().unwrap_or(rest);
+        match family {
+            "vendor" | "entity" => self.entities.contains(first),
+            "flow" => rest
+                .split_once("->")
+                .is_some_and(|(f, t)| self.flows.contains(&(f.to_string(), t.to_string()))),
+            "cred" => {
+                let slug = rest.trim_start_matches("credential:");
+                self.credentials.iter().any(|c| crate::text::slug(c) == slug)
+            }
+            _ => false,
+        }
+    }
+
+    /// How many rule inputs the scope covers.
+    pub fn size(&self) -> usize {
+        self.entities.len() + self.flows.len() + self.credentials.len()
+    }
+}
+
+/// Evaluate the rules on the whole model (`None`) or only on what `scope` names. Each finding
+/// comes with its anchor: the one rule input it was evaluated from (`vendor:…`, `flow:…`,
+/// `entity:…`, `cred:…`), so a caller can replace exactly the findings of re-evaluated anchors.
+pub fn evaluate_scoped(ctx: &RuleContext, scope: Option<&Scope>) -> Vec<(String, Finding)> {
+    let view = ctx.view;
+    let entities: Vec<&Entity> = match scope {
+        Some(s) => s.entities.iter().filter_map(|k| view.entities.get(k)).collect(),
+        None => view.entities.values().collect(),
+    };
+    let flows: Vec<&Flow> = match scope {
+        Some(s) => s.flows.iter().filter_map(|k| view.flows.get(k)).collect(),
+        None => view.flows.values().collect(),
+    };
+    let credentials: Vec<&str> = match scope {
+        Some(s) => s.credentials.iter().map(String::as_str).collect(),
+        None => view.credential_users.keys().map(String::as_str).collect(),
+    };
+
+    let mut out = Vec::new();
+    let mut run = |prefix: &str, drafts: Vec<Draft>| {
+        for d in drafts {
+            let anchor = format!("{prefix}:{}", d.identities.join("->"));
+            if let Some(f) = finish(ctx, d) {
+                out.push((anchor, f));
+            }
+        }
+    };
+    let mut drafts = Vec::new();
+    vendor_rules(ctx, &entities, &mut drafts);
+    run("vendor", std::mem::take(&mut drafts));
+    full_record_rules(ctx, &flows, &mut drafts);
+    undocumented_flow_rules(ctx, &flows, &mut drafts);
+    run("flow", std::mem::take(&mut drafts));
+    for e in &entities {
+        entity_rules(ctx, e, &mut drafts);
+        drift_rules(e, &mut drafts);
+    }
+    run("entity", std::mem::take(&mut drafts));
+    shared_credential_rules(ctx, &credentials, &mut drafts);
+    run("cred", drafts);
+    out
 }
 
 /// Apply the config's `[rules]`: drop disabled categories or rule ids, and fix severities where
@@ -110,8 +234,8 @@ pub fn apply_settings(
         .collect()
 }
 
-fn flows_into<'a>(view: &'a ModelView, key: &str) -> Vec<&'a Flow> {
-    view.flows.values().filter(|f| f.to == key).collect()
+fn flows_into<'a>(view: &'a ModelView, key: &'a str) -> Vec<&'a Flow> {
+    view.sources_of(key).collect()
 }
 
 fn names(data: &BTreeSet<PhiElement>) -> String {
@@ -121,8 +245,8 @@ fn names(data: &BTreeSet<PhiElement>) -> String {
 
 /// Disclosure, tracking, telemetry, notification and sensitive-category rules: PHI reaching a
 /// vendor.
-fn vendor_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) {
-    for vendor_entity in ctx.view.entities.values() {
+fn vendor_rules<'a>(ctx: &RuleContext<'a>, entities: &[&'a Entity], out: &mut Vec<Draft<'a>>) {
+    for &vendor_entity in entities {
         let Some(vendor) =
             vendor_entity.vendor.as_deref().and_then(|v| ctx.catalog.vendor_by_id(v))
         else {
@@ -222,8 +346,8 @@ fn vendor_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) {
 }
 
 /// Minimum necessary: whole records sent to a party whose purpose needs a subset.
-fn full_record_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) {
-    for flow in ctx.view.flows.values() {
+fn full_record_rules<'a>(ctx: &RuleContext<'a>, flows: &[&'a Flow], out: &mut Vec<Draft<'a>>) {
+    for &flow in flows {
         if flow.full_record.is_empty() {
             continue;
         }
@@ -440,7 +564,7 @@ fn entity_rules<'a>(ctx: &RuleContext<'a>, e: &'a Entity, out: &mut Vec<Draft<'a
             Exposure::Internal,
         );
     }
-    let labels_in_use = ctx.view.entities.values().any(|o| o.has(&Attr::PhiTagged));
+    let labels_in_use = ctx.labels_in_use;
     if !phi.is_empty() && !tagged && e.has(&Attr::Untagged) && labels_in_use {
         draft(
             "untagged_phi",
@@ -502,13 +626,20 @@ const LOGIN_WORDS: &[&str] = &[
 ];
 
 /// One credential used by several workloads.
-fn shared_credential_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) {
-    let mut users: BTreeMap<&str, Vec<(&Entity, &Vec<Support>)>> = BTreeMap::new();
-    for e in ctx.view.entities.values() {
-        for (attr, supports) in &e.attrs {
-            if let Attr::UsesCredential(name) = attr {
-                if !name.is_empty() {
-                    users.entry(name.as_str()).or_default().push((e, supports));
+fn shared_credential_rules<'a>(
+    ctx: &RuleContext<'a>,
+    credentials: &[&str],
+    out: &mut Vec<Draft<'a>>,
+) {
+    let mut users: BTreeMap<&str, Vec<(&'a Entity, &'a Vec<Support>)>> = BTreeMap::new();
+    for &name in credentials {
+        let Some(keys) = ctx.view.credential_users.get(name) else { continue };
+        let attr = Attr::UsesCredential(name.to_string());
+        for key in keys {
+            let Some(e) = ctx.view.entities.get(key) else { continue };
+            if let Some((stored, supports)) = e.attrs.get_key_value(&attr) {
+                if let Attr::UsesCredential(n) = stored {
+                    users.entry(n.as_str()).or_default().push((e, supports));
                 }
             }
         }
@@ -549,22 +680,20 @@ fn documented(view: &ModelView, e: &Entity) -> bool {
     let prose = |ev: &crate::model::Evidence| !ev.implementation;
     e.declared.iter().any(prose)
         || e.attrs.values().flatten().any(|s| prose(&s.evidence))
-        || view
-            .flows
-            .values()
-            .filter(|f| f.to == e.key || f.from == e.key)
-            .flat_map(|f| f.supports.iter())
-            .any(|s| prose(&s.evidence))
+        || view.sources_of(&e.key).flat_map(|f| f.supports.iter()).any(|s| prose(&s.evidence))
 }
 
 /// PHI flows to an outside party that only code or infrastructure shows, in a system that has
 /// design documents at all (a bare checkout has nothing to disagree with).
-fn undocumented_flow_rules<'a>(ctx: &RuleContext<'a>, out: &mut Vec<Draft<'a>>) {
-    let has_documents = ctx.view.entities.values().any(|e| documented(ctx.view, e));
-    if !has_documents {
+fn undocumented_flow_rules<'a>(
+    ctx: &RuleContext<'a>,
+    flows: &[&'a Flow],
+    out: &mut Vec<Draft<'a>>,
+) {
+    if !ctx.has_documents {
         return;
     }
-    for flow in ctx.view.flows.values() {
+    for &flow in flows {
         let (Some(from), Some(to)) =
             (ctx.view.entities.get(&flow.from), ctx.view.entities.get(&flow.to))
         else {
@@ -647,7 +776,17 @@ fn drift_rules<'a>(e: &'a Entity, out: &mut Vec<Draft<'a>>) {
     }
 }
 
-fn finish(ctx: &RuleContext, d: Draft) -> Option<Finding> {
+fn finish(ctx: &RuleContext, mut d: Draft) -> Option<Finding> {
+    // The order statements were added in depends on the order artifacts arrived; the finding
+    // must not.
+    d.supports.sort_by(|a, b| {
+        (&a.evidence.path, a.evidence.line, &a.statement).cmp(&(
+            &b.evidence.path,
+            b.evidence.line,
+            &b.statement,
+        ))
+    });
+    d.facts.sort();
     let rule = ctx.catalog.rule(d.category)?;
     let ids: Vec<&str> = d.identities.iter().map(String::as_str).collect();
     let (score, factors) = score(rule.base, &d);

@@ -64,7 +64,7 @@ fn run(claims: Vec<(Claim, bool)>, baa: &[&str]) -> Vec<Finding> {
     model.apply("a", "r1", "a", facts);
     let view = model.view(&catalog);
     let baa: Vec<String> = baa.iter().map(|s| s.to_string()).collect();
-    evaluate(&RuleContext { catalog: &catalog, view: &view, baa_signed: &baa, system: "s" })
+    evaluate(&RuleContext::new(&catalog, &view, &baa, "s"))
 }
 
 fn has(findings: &[Finding], category: &str) -> bool {
