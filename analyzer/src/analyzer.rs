@@ -1,5 +1,6 @@
 //! [`Analyzer`]: consumes artifact events, keeps one model per system, and evaluates the rules.
 
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -78,11 +79,14 @@ pub struct Analyzer {
     artifacts: BTreeMap<String, ArtifactRecord>,
     /// Findings per system by anchor (the rule input each was evaluated from), kept current
     /// by re-evaluating only the anchors a change touches.
-    cache: BTreeMap<String, BTreeMap<String, Vec<Finding>>>,
+    cache: RefCell<BTreeMap<String, BTreeMap<String, Vec<Finding>>>>,
     /// The global flags each system's cache was evaluated under; a flip re-evaluates all.
-    flags: BTreeMap<String, (bool, bool)>,
-    /// Rule inputs re-evaluated by the last change (entities, flows and credentials).
-    last_evaluated: usize,
+    flags: RefCell<BTreeMap<String, (bool, bool)>>,
+    /// What changes touched since the rules last ran, per system. Rules run when findings are
+    /// read, once for a whole batch of changes (a scan), not once per artifact.
+    pending: RefCell<BTreeMap<String, crate::model::Touched>>,
+    /// Rule inputs re-evaluated by the last evaluation (entities, flows and credentials).
+    last_evaluated: Cell<usize>,
 }
 
 impl Analyzer {
@@ -94,9 +98,10 @@ impl Analyzer {
             config,
             systems: BTreeMap::new(),
             artifacts: BTreeMap::new(),
-            cache: BTreeMap::new(),
-            flags: BTreeMap::new(),
-            last_evaluated: 0,
+            cache: RefCell::default(),
+            flags: RefCell::default(),
+            pending: RefCell::default(),
+            last_evaluated: Cell::new(0),
         }
     }
 
@@ -143,7 +148,7 @@ impl Analyzer {
                     model.apply_live(&self.catalog, &event.id, &event.revision, &event.path, facts);
                 let changed = touched.is_some();
                 if let Some(touched) = touched {
-                    self.reevaluate(&system, &touched);
+                    self.pending.borrow_mut().entry(system.clone()).or_default().extend(touched);
                 }
                 tracing::debug!(artifact = %event.id, facts = n, changed, "artifact analyzed");
                 self.record(event, Status::Analyzed, Some(format.as_str()), n, None);
@@ -205,14 +210,21 @@ impl Analyzer {
     fn retract(&mut self, system: &str, artifact_id: &str) {
         let model = self.systems.entry(system.to_string()).or_default();
         if let Some(touched) = model.retract_live(&self.catalog, artifact_id) {
-            self.reevaluate(system, &touched);
+            self.pending.borrow_mut().entry(system.to_string()).or_default().extend(touched);
         }
     }
 
     /// Re-evaluate the rules on what a change touched, and replace those anchors' findings.
     /// When a global flag flips (PHI labels in use, design documents present) every anchor is
     /// evaluated again, since the untagged and undocumented rules read them.
-    fn reevaluate(&mut self, system: &str, touched: &crate::model::Touched) {
+    fn flush(&self) {
+        let pending = std::mem::take(&mut *self.pending.borrow_mut());
+        for (system, touched) in pending {
+            self.reevaluate(&system, &touched);
+        }
+    }
+
+    fn reevaluate(&self, system: &str, touched: &crate::model::Touched) {
         let Some(model) = self.systems.get(system) else { return };
         let view = model.live();
         let mut ctx = RuleContext::new_scoped(
@@ -223,27 +235,29 @@ impl Analyzer {
         );
         ctx.has_documents = model.has_documents();
         let flags = (ctx.labels_in_use, ctx.has_documents);
-        let cache = self.cache.entry(system.to_string()).or_default();
-        let full = self.flags.insert(system.to_string(), flags) != Some(flags);
+        let mut caches = self.cache.borrow_mut();
+        let cache = caches.entry(system.to_string()).or_default();
+        let full = self.flags.borrow_mut().insert(system.to_string(), flags) != Some(flags);
         let results = if full {
             cache.clear();
-            self.last_evaluated = view.entities.len() + view.flows.len();
+            self.last_evaluated.set(view.entities.len() + view.flows.len());
             rules::evaluate_scoped(&ctx, None)
         } else {
             let scope = rules::Scope::from_touched(view, touched);
             cache.retain(|anchor, _| !scope.covers(anchor));
-            self.last_evaluated = scope.size();
+            self.last_evaluated.set(scope.size());
             rules::evaluate_scoped(&ctx, Some(&scope))
         };
         for (anchor, finding) in results {
             cache.entry(anchor).or_default().push(finding);
         }
-        tracing::debug!(system, evaluated = self.last_evaluated, "rules re-evaluated");
+        tracing::debug!(system, evaluated = self.last_evaluated.get(), "rules re-evaluated");
     }
 
     /// How many rule inputs (entities, flows, credentials) the last change re-evaluated.
     pub fn last_evaluated(&self) -> usize {
-        self.last_evaluated
+        self.flush();
+        self.last_evaluated.get()
     }
 
     pub fn view(&self, system: &str) -> Option<ModelView> {
@@ -252,8 +266,9 @@ impl Analyzer {
 
     /// Findings of every system, highest score first, from the incrementally kept cache.
     pub fn findings(&self) -> Vec<Finding> {
+        self.flush();
         let mut out = Vec::new();
-        for cache in self.cache.values() {
+        for cache in self.cache.borrow().values() {
             out.extend(cache.values().flatten().cloned());
         }
         let mut out = rules::apply_settings(out, &self.config.rules);

@@ -303,10 +303,11 @@ pub struct ModelView {
     /// Alias slug → entity key.
     #[serde(skip)]
     names: BTreeMap<String, String>,
-    /// Who claims each name, in order: (entity key, artifact). The first claim wins; an alias
+    /// Who claims each name, in order: an entity key with the artifacts that give it the name
+    /// (a name usually has one key; many artifacts may claim it). The first key wins; an alias
     /// stated outright goes before names entities merely carry.
     #[serde(skip)]
-    claims: BTreeMap<String, Vec<(String, String)>>,
+    claims: BTreeMap<String, Vec<(String, BTreeSet<String>)>>,
     /// Entity key → the artifacts that state or reference it; an entity lives while any does.
     #[serde(skip)]
     refs: BTreeMap<String, BTreeSet<String>>,
@@ -418,12 +419,17 @@ impl ModelView {
     /// of those already made (aliases stated outright).
     fn claim(&mut self, slug: String, key: String, artifact: &str, first: bool) {
         let list = self.claims.entry(slug.clone()).or_default();
-        let entry = (key, artifact.to_string());
-        if !list.contains(&entry) {
-            if first {
-                list.insert(0, entry);
-            } else {
-                list.push(entry);
+        match list.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, artifacts)) => {
+                artifacts.insert(artifact.to_string());
+            }
+            None => {
+                let entry = (key, BTreeSet::from([artifact.to_string()]));
+                if first {
+                    list.insert(0, entry);
+                } else {
+                    list.push(entry);
+                }
             }
         }
         let winner = list.first().map(|(k, _)| k.clone());
@@ -619,7 +625,10 @@ impl ModelView {
         }
         for slug in &touched.names {
             let Some(list) = self.claims.get_mut(slug) else { continue };
-            list.retain(|(_, a)| a != artifact);
+            for (_, artifacts) in list.iter_mut() {
+                artifacts.remove(artifact);
+            }
+            list.retain(|(_, artifacts)| !artifacts.is_empty());
             match list.first() {
                 Some((k, _)) => {
                     self.names.insert(slug.clone(), k.clone());
