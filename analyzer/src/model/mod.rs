@@ -101,7 +101,11 @@ impl Model {
                 return None;
             }
         }
-        let before = self.winners_of(artifact_id);
+        let mut before = self.winners_of(artifact_id);
+        for name in claim_keys(&facts) {
+            let winner = self.live.names.get(&name).cloned();
+            before.entry(name).or_insert(winner);
+        }
         let mut touched = self.unapply(artifact_id);
         self.index(artifact_id, &facts);
         touched.extend(self.live.add_artifact(catalog, &facts));
@@ -210,7 +214,41 @@ impl Model {
     }
 }
 
-/// The name keys a set of facts mentions in prose (each candidate and its last segment).
+/// The names a set of facts may claim: entities stated outright, aliases, fallbacks.
+fn claim_keys(facts: &[Fact]) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    let add = |keys: &mut BTreeSet<String>, e: &EntityRef| {
+        keys.insert(name_key(&e.name));
+    };
+    for fact in facts {
+        match &fact.claim {
+            Claim::Entity(e) => add(&mut keys, e),
+            Claim::Alias { name, of } => {
+                add(&mut keys, of);
+                keys.insert(name_key(name));
+            }
+            Claim::Flow { from, to, .. } => {
+                for t in [from, to] {
+                    match t {
+                        Target::Known(e) => add(&mut keys, e),
+                        Target::Mention { fallback: Some(e), .. } => add(&mut keys, e),
+                        Target::Mention { .. } => {}
+                    }
+                }
+            }
+            Claim::Attr { subject, .. } => match subject {
+                Target::Known(e) => add(&mut keys, e),
+                Target::Mention { fallback: Some(e), .. } => add(&mut keys, e),
+                Target::Mention { .. } => {}
+            },
+        }
+    }
+    keys
+}
+
+/// The name keys whose resolution a set of facts depends on: prose mentions (each candidate
+/// and its last segment), and the names of entities stated outright, which an alias declared
+/// later by another artifact can map onto an existing entity.
 fn mention_keys(facts: &[Fact]) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for fact in facts {
@@ -220,11 +258,17 @@ fn mention_keys(facts: &[Fact]) -> BTreeSet<String> {
             _ => vec![],
         };
         for t in targets {
-            if let Target::Mention { candidates, .. } = t {
-                for c in candidates {
-                    keys.insert(name_key(c));
-                    keys.insert(name_key(c.rsplit(['/', '.']).next().unwrap_or(c)));
+            match t {
+                Target::Mention { candidates, .. } => {
+                    for c in candidates {
+                        keys.insert(name_key(c));
+                        keys.insert(name_key(c.rsplit(['/', '.']).next().unwrap_or(c)));
+                    }
                 }
+                Target::Known(e) if e.vendor.is_none() => {
+                    keys.insert(name_key(&e.name));
+                }
+                Target::Known(_) => {}
             }
         }
     }
