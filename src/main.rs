@@ -245,7 +245,12 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
         ledger.publish(&mut sink)?;
         sink.close();
     }
-    Ok(exit_code(&report, args.fail_on))
+    // Findings people accepted or suppressed do not fail a CI gate.
+    let decided = match &ledger {
+        Some(ledger) => ledger.decided()?,
+        None => Default::default(),
+    };
+    Ok(exit_code(&report, args.fail_on, &decided))
 }
 
 /// The RabbitMQ sink of `[sinks.amqp]`, connected before the scan stores anything, so that a
@@ -356,7 +361,11 @@ fn path_string(p: &Path) -> String {
     p.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
-fn exit_code(report: &ScanReport, fail_on: Option<FailOn>) -> ExitCode {
+fn exit_code(
+    report: &ScanReport,
+    fail_on: Option<FailOn>,
+    decided: &std::collections::BTreeSet<String>,
+) -> ExitCode {
     use phiflow_analyzer::findings::Severity;
     let Some(threshold) = fail_on else { return ExitCode::SUCCESS };
     let min = match threshold {
@@ -365,7 +374,7 @@ fn exit_code(report: &ScanReport, fail_on: Option<FailOn>) -> ExitCode {
         FailOn::High => Severity::High,
         FailOn::Critical => Severity::Critical,
     };
-    if report.findings.iter().any(|f| f.severity >= min) {
+    if report.findings.iter().any(|f| f.severity >= min && !decided.contains(&f.fingerprint)) {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS

@@ -116,6 +116,20 @@ impl ScanState {
         })
     }
 
+    /// Fingerprints of findings people accepted or suppressed (their decision is in force).
+    pub fn decided(&self) -> Result<std::collections::BTreeSet<String>> {
+        use phiflow_analyzer::findings::lifecycle::State;
+        use phiflow_analyzer::store::{FindingFilter, Store};
+        let mut out = std::collections::BTreeSet::new();
+        for state in [State::Accepted, State::Suppressed] {
+            let filter = FindingFilter { system: None, state: Some(state) };
+            for row in self.store.findings(&filter)? {
+                out.insert(row.fingerprint);
+            }
+        }
+        Ok(out)
+    }
+
     /// This scan's transitions as native finding events: one JSON line per transition, shaped
     /// like a Kafka record in CloudEvents binary mode on `phiflow.findings.v1`.
     pub fn event_lines(&self) -> Result<String> {

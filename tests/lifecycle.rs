@@ -406,3 +406,28 @@ fn events_file_holds_one_cloudevent_record_per_transition() {
         assert!(r["value"]["finding"]["evidence"].is_array());
     }
 }
+
+#[test]
+fn fail_on_ignores_findings_people_accepted_or_suppressed() {
+    let root = copy_fixture("contract");
+    let data = tempfile::tempdir().unwrap();
+    let first = scan(root.path(), data.path());
+    let gate = ["scan", path(root.path()), "--data-dir", path(data.path()), "--fail-on", "low"];
+    assert_eq!(run(&gate).status.code(), Some(3), "open findings fail the gate");
+
+    for f in common::findings(&first) {
+        let fp = f["fingerprint"].as_str().unwrap();
+        ok(&[
+            "findings",
+            "accept",
+            fp,
+            "--by",
+            "privacy@clinic.example",
+            "--reason",
+            "risk accepted for the pilot",
+            "--data-dir",
+            path(data.path()),
+        ]);
+    }
+    assert_eq!(run(&gate).status.code(), Some(0), "accepted findings do not fail the gate");
+}
