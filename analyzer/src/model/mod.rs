@@ -500,11 +500,7 @@ impl ModelView {
                         return Some((key, Some(c.clone())));
                     }
                 }
-                let key = fallback.as_ref().map(|f| (self.entity(f, artifact).key.clone(), None));
-                if key.is_none() {
-                    return None;
-                }
-                key
+                fallback.as_ref().map(|f| (self.entity(f, artifact).key.clone(), None))
             }
         }
     }

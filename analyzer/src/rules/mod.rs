@@ -637,10 +637,8 @@ fn shared_credential_rules<'a>(
         let attr = Attr::UsesCredential(name.to_string());
         for key in keys {
             let Some(e) = ctx.view.entities.get(key) else { continue };
-            if let Some((stored, supports)) = e.attrs.get_key_value(&attr) {
-                if let Attr::UsesCredential(n) = stored {
-                    users.entry(n.as_str()).or_default().push((e, supports));
-                }
+            if let Some((Attr::UsesCredential(n), supports)) = e.attrs.get_key_value(&attr) {
+                users.entry(n.as_str()).or_default().push((e, supports));
             }
         }
     }
