@@ -289,7 +289,6 @@ pub(super) mod tests {
     use super::*;
     use crate::catalog::{Catalog, PhiType};
     use crate::extract::{ExtractError, Format};
-    use phiflow_pipeline::{ArtifactEvent, Source};
 
     /// Run `extract` on `text` as the artifact at `path`.
     pub(crate) fn run(
@@ -300,15 +299,7 @@ pub(super) mod tests {
     ) -> Result<Vec<Fact>, ExtractError> {
         let mut catalog = Catalog::builtin();
         catalog.add_declared_vendors(&["Parcelfax".to_string()]);
-        let artifact = ArtifactEvent::new(Source::Files, path, "default", text.to_string());
-        let ctx = Ctx {
-            catalog: &catalog,
-            artifact: &artifact,
-            text,
-            format,
-            component: EntityRef::new("repo", EntityKind::Service),
-        };
-        extract(&ctx)
+        crate::extract::test_support::with_ctx(&catalog, path, format, text, extract)
     }
 
     /// Known-to-known flows as (from, to, PHI types, line).

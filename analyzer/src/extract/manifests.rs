@@ -250,19 +250,11 @@ mod tests {
 
     fn run(path: &str, format: Format, text: &str) -> Vec<Fact> {
         let catalog = crate::catalog::Catalog::builtin();
-        let artifact = ArtifactEvent::new(Source::Files, path, "default", text.to_string());
-        let ctx = Ctx {
-            catalog: &catalog,
-            artifact: &artifact,
-            text,
-            format,
-            component: EntityRef::new("repo", EntityKind::Service),
-        };
-        match format {
-            Format::PackageJson => package_json(&ctx).expect("parses"),
-            Format::Requirements => requirements(&ctx),
-            _ => dotenv(&ctx),
-        }
+        crate::extract::test_support::with_ctx(&catalog, path, format, text, |ctx| match format {
+            Format::PackageJson => package_json(ctx).expect("parses"),
+            Format::Requirements => requirements(ctx),
+            _ => dotenv(ctx),
+        })
     }
 
     #[test]

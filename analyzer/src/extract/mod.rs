@@ -424,3 +424,31 @@ mod tests {
         }
     }
 }
+
+/// What extractor tests share: a context for an inline artifact.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{Ctx, Format};
+    use crate::catalog::Catalog;
+    use crate::model::{EntityKind, EntityRef};
+    use phiflow_pipeline::{ArtifactEvent, Source};
+
+    /// Run `f` with a context for `text` read as the artifact at `path`, in component `repo`.
+    pub(crate) fn with_ctx<T>(
+        catalog: &Catalog,
+        path: &str,
+        format: Format,
+        text: &str,
+        f: impl FnOnce(&Ctx) -> T,
+    ) -> T {
+        let artifact = ArtifactEvent::new(Source::Files, path, "default", text.to_string());
+        let ctx = Ctx {
+            catalog,
+            artifact: &artifact,
+            text,
+            format,
+            component: EntityRef::new("repo", EntityKind::Service),
+        };
+        f(&ctx)
+    }
+}

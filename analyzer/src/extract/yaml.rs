@@ -1428,15 +1428,9 @@ pub(super) mod tests {
         extract: fn(&Ctx) -> Result<Vec<Fact>, ExtractError>,
     ) -> Vec<Fact> {
         let catalog = Catalog::builtin();
-        let artifact = ArtifactEvent::new(Source::Files, path, "default", text.to_string());
-        let ctx = Ctx {
-            catalog: &catalog,
-            artifact: &artifact,
-            text,
-            format,
-            component: EntityRef::new("repo", EntityKind::Service),
-        };
-        extract(&ctx).expect("extracts")
+        crate::extract::test_support::with_ctx(&catalog, path, format, text, |ctx| {
+            extract(ctx).expect("extracts")
+        })
     }
 
     /// The facts whose claim is an attribute `attr` of the entity named `name`, as
