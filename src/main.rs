@@ -84,6 +84,22 @@ enum ModelCommand {
         #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
         format: ModelFormat,
     },
+    /// What changed in a system's model between two stored versions (needs --data-dir scans).
+    Diff {
+        /// The older version.
+        from: u64,
+        /// The newer version.
+        to: u64,
+        /// The data directory scans kept their state in.
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// The system (`default` unless the config names systems).
+        #[arg(long, default_value = "default")]
+        system: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -175,6 +191,9 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain_cmd(&args),
         Command::Model { command: ModelCommand::Show { path, config, format } } => {
             model_show(&path, config.as_deref(), format)
+        }
+        Command::Model { command: ModelCommand::Diff { from, to, data_dir, system, json } } => {
+            model_cmd::diff(&data_dir, &system, from, to, json)
         }
         Command::Serve(args) => serve::run(&args),
     };

@@ -431,3 +431,23 @@ fn fail_on_ignores_findings_people_accepted_or_suppressed() {
     }
     assert_eq!(run(&gate).status.code(), Some(0), "accepted findings do not fail the gate");
 }
+
+#[test]
+fn model_diff_lists_what_changed_between_stored_versions() {
+    let root = copy_fixture("contract");
+    let data = tempfile::tempdir().unwrap();
+    scan(root.path(), data.path());
+    std::fs::write(root.path().join("docs/new-note.md"), "# Note\n\nNothing about patients.\n")
+        .unwrap();
+    let second = scan(root.path(), data.path());
+    assert_eq!(second["model_version"], 2);
+
+    let out = ok(&["model", "diff", "1", "2", "--data-dir", path(data.path()), "--json"]);
+    let diff = json(&out);
+    assert_eq!(diff["artifacts_added"], serde_json::json!(["files:docs/new-note.md"]));
+    assert_eq!(diff["artifacts_removed"], serde_json::json!([]));
+
+    let missing = run(&["model", "diff", "1", "9", "--data-dir", path(data.path())]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no version 9"));
+}

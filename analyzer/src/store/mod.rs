@@ -307,6 +307,14 @@ pub trait Store {
     /// The latest model version of `system`; 0 before its first.
     fn model_version(&self, system: &str) -> Result<u64, StoreError>;
 
+    /// The versions of `system` after `after` up to and including `upto`, oldest first.
+    fn model_versions(
+        &self,
+        system: &str,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<ModelVersionRow>, StoreError>;
+
     /// Findings matching `filter`, by system then highest score.
     fn findings(&self, filter: &FindingFilter) -> Result<Vec<FindingRow>, StoreError>;
 

@@ -24,6 +24,8 @@ const BUSY_TIMEOUT_MS: u32 = 5_000;
 
 const ARTIFACTS: &str = "SELECT id, system, path, revision, content_hash, status, facts,
     updated_at FROM artifacts ORDER BY id";
+const MODEL_VERSIONS: &str = "SELECT system, version, created_at, diff FROM model_versions
+    WHERE system = $1 AND version > $2 AND version <= $3 ORDER BY version";
 const MODEL_VERSION: &str =
     "SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE system = $1";
 const FINDING_COLUMNS: &str = "fingerprint, system, rule_id, category, state, severity, score,
@@ -285,6 +287,28 @@ impl Store for SqliteStore {
             .query_row(MODEL_VERSION, [system], |r| r.get(0))
             .map_err(query("reading the model version"))?;
         Ok(uint(v))
+    }
+
+    fn model_versions(
+        &self,
+        system: &str,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<super::ModelVersionRow>, StoreError> {
+        let (after, upto) = (after.min(i64::MAX as u64) as i64, upto.min(i64::MAX as u64) as i64);
+        let rows =
+            self.rows(MODEL_VERSIONS, params![system, after, upto], 4, "reading model versions")?;
+        rows.iter()
+            .map(|r| {
+                let version = uint(integer(&r[1]));
+                Ok(super::ModelVersionRow {
+                    system: text(&r[0]),
+                    version,
+                    created_at: text(&r[2]),
+                    diff: json(&format!("diff of version {version}"), &text(&r[3]))?,
+                })
+            })
+            .collect()
     }
 
     fn findings(&self, filter: &FindingFilter) -> Result<Vec<FindingRow>, StoreError> {
