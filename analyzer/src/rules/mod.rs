@@ -12,8 +12,10 @@
 //! - **exposure** (8–30): public 30, vendor without a BAA 25, plaintext over a network 20,
 //!   vendor under a BAA 10, internal 8;
 //! - **volume** (4–15): whole records or bulk 15, a single record 4;
-//! - **controls** (0 to −30): a signed BAA −10; redaction, encryption at rest, TLS, audit logging
-//!   or patient consent stated for the receiving end (or the subject) −5 each, down to −20.
+//! - **controls** (0 to −30): a signed BAA −10; each control stated for the receiving end (or
+//!   the subject) that answers the category's risk −5, down to −20: redaction and TLS for
+//!   disclosures, audit logging for broad or shared access, consent for tracking and sensitive
+//!   uses, encryption at rest for non-production copies.
 //!
 //! Severity bands: critical ≥ 80, high ≥ 60, medium ≥ 40, low ≥ 20, else info.
 
@@ -860,6 +862,32 @@ fn select_evidence(supports: &[&Support]) -> Vec<EvidenceRef> {
     first.into_iter().chain(rest).take(MAX_EVIDENCE).map(|s| (&s.evidence).into()).collect()
 }
 
+/// Whether a stated control lowers the risk a category is about: redaction lowers what a
+/// recipient sees, TLS protects a disclosure in transit, audit logging answers broad or shared
+/// access, consent answers uses beyond care. Encryption at rest does not make a public bucket
+/// private, so it lowers nothing here but copies outside production.
+fn mitigates(control: &Attr, category: &str) -> bool {
+    const DISCLOSURES: &[&str] = &[
+        "disclosure_no_baa",
+        "tracking_technology",
+        "telemetry_disclosure",
+        "notification_disclosure",
+        "minimum_necessary",
+        "sensitive_category",
+        "undocumented_flow",
+    ];
+    match control {
+        Attr::Redacted => DISCLOSURES.contains(&category) || category == "phi_in_logs",
+        Attr::EncryptedInTransit => DISCLOSURES.contains(&category),
+        Attr::EncryptedAtRest => category == "phi_in_nonprod",
+        Attr::AuditLogged => matches!(category, "unscoped_access" | "shared_credentials"),
+        Attr::Consented => {
+            matches!(category, "tracking_technology" | "sensitive_category" | "disclosure_no_baa")
+        }
+        _ => false,
+    }
+}
+
 fn score(base: u32, d: &Draft) -> (u32, Vec<Factor>) {
     let types: BTreeSet<PhiType> = d.data.iter().map(|e| e.kind).collect();
     let ids = types.iter().any(|t| !t.is_health());
@@ -904,6 +932,9 @@ fn score(base: u32, d: &Draft) -> (u32, Vec<Factor>) {
         (Attr::Consented, "patient consent stated"),
     ];
     for (attr, why) in stated {
+        if !mitigates(&attr, d.category) {
+            continue;
+        }
         if target.is_some_and(|e| e.has(&attr)) && controls > -20 {
             controls -= 5;
             controls_why.push(why);
