@@ -88,17 +88,7 @@ impl Doc<'_, '_> {
 
     /// The application, named by `info.title`; else the artifact's component.
     fn app(&self, out: &mut Facts) -> EntityRef {
-        let title = self.root.pointer("/info/title").and_then(Value::as_str).map(str::trim);
-        let Some(title) = title.filter(|t| !t.is_empty()) else {
-            return self.ctx.component.clone();
-        };
-        let entity = EntityRef::new(title, EntityKind::Service);
-        let line = self.lines.path(&["info", "title"], 1);
-        out.push(
-            Claim::Entity(entity.clone()),
-            self.ctx.evidence(line, &format!("title: {title}")),
-        );
-        entity
+        super::yaml::spec_service(self.ctx, self.root, self.lines, out)
     }
 
     fn channels(&self) -> Vec<Channel> {

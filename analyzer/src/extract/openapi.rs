@@ -128,17 +128,7 @@ impl Spec<'_, '_> {
 
     /// The API named by `info.title`.
     fn api(&self, out: &mut Facts) -> EntityRef {
-        let title = self.root.pointer("/info/title").and_then(Value::as_str);
-        let Some(title) = title.filter(|t| !t.trim().is_empty()) else {
-            return self.ctx.component.clone();
-        };
-        let entity = EntityRef::new(title.trim(), EntityKind::Service);
-        let line = self.lines.path(&["info", "title"], 1);
-        out.push(
-            Claim::Entity(entity.clone()),
-            self.ctx.evidence(line, &format!("title: {title}")),
-        );
-        entity
+        super::yaml::spec_service(self.ctx, self.root, self.lines, out)
     }
 
     // -- operations -------------------------------------------------------------------------

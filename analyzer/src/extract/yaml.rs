@@ -555,6 +555,19 @@ pub(super) fn spec_root(ctx: &Ctx, format: Format) -> Result<Value, ExtractError
     Ok(root)
 }
 
+/// The service an API description describes: an entity named by `info.title`, declared at the
+/// title's line; the component when there is no title.
+pub(super) fn spec_service(ctx: &Ctx, root: &Value, lines: &Lines, out: &mut Facts) -> EntityRef {
+    let title = root.pointer("/info/title").and_then(Value::as_str).map(str::trim);
+    let Some(title) = title.filter(|t| !t.is_empty()) else {
+        return ctx.component.clone();
+    };
+    let entity = EntityRef::new(title, EntityKind::Service);
+    let line = lines.path(&["info", "title"], 1);
+    out.push(Claim::Entity(entity.clone()), ctx.evidence(line, &format!("title: {title}")));
+    entity
+}
+
 /// A JSON config, read like [`extract_config`].
 pub fn extract_json_config(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
     let root: Value = serde_json::from_str(ctx.text)
