@@ -135,6 +135,7 @@ impl Analyzer {
         };
         let component = component_for(&event.path, &self.system_name(&system));
         let ctx = Ctx { catalog: &self.catalog, artifact: event, text, format, component };
+        let repo_component = ctx.component.clone();
         let result =
             catch_unwind(AssertUnwindSafe(|| extract::extract(&ctx))).unwrap_or_else(|_| {
                 Err(ExtractError::malformed(format, "internal error while reading"))
@@ -142,6 +143,12 @@ impl Analyzer {
 
         match result {
             Ok(facts) => {
+                // Only a repository is a component of its own; the system is not a service.
+                let facts = if repo_component.name == self.system_name(&system) {
+                    facts
+                } else {
+                    extract::resolve_to_component(facts, &repo_component)
+                };
                 let n = facts.len();
                 let model = self.systems.entry(system.clone()).or_default();
                 let touched =

@@ -35,7 +35,7 @@ use phiflow_pipeline::ArtifactEvent;
 
 use crate::catalog::Catalog;
 use crate::mask::mask;
-use crate::model::{EntityKind, EntityRef, Evidence, Fact};
+use crate::model::{Claim, EntityKind, EntityRef, Evidence, Fact};
 use crate::text::clip;
 
 /// The formats phiflow reads.
@@ -376,6 +376,97 @@ pub fn extract(ctx: &Ctx) -> Result<Vec<Fact>, ExtractError> {
         Format::MavenPom => dependencies::pom(ctx)?,
     };
     Ok(facts)
+}
+
+/// Suffixes that name a deployable rather than what it is: `intake-svc` is `intake`.
+const DEPLOYABLE_SUFFIXES: &[&str] =
+    &["svc", "service", "api", "app", "server", "web", "backend", "deployment", "srv"];
+
+/// Names a repository gives its own main deployable in compose files and manifests.
+const GENERIC_ROLES: &[&str] = &["api", "app", "web", "server", "backend", "service", "main"];
+
+/// The stem of a service name: its slug without deployable suffixes (`intake-service` and
+/// `intake-svc` are both `intake`).
+pub fn service_stem(name: &str) -> String {
+    let mut parts: Vec<String> = crate::text::words(name).into_iter().map(|t| t.word).collect();
+    while parts.len() > 1 && parts.last().is_some_and(|p| DEPLOYABLE_SUFFIXES.contains(&p.as_str()))
+    {
+        parts.pop();
+    }
+    parts.join("-")
+}
+
+/// Entity resolution across artifact kinds, inside one repository: a compose service or
+/// workload that *is* the repository's own service — the same stem (`intake-svc` in repo
+/// `intake-service`) or a generic role name (`api` in repo `care-api`) — is declared an alias
+/// of the component, with evidence saying why, so its flows and settings land on one entity.
+pub fn resolve_to_component(facts: Vec<Fact>, component: &EntityRef) -> Vec<Fact> {
+    let stem = service_stem(&component.name);
+    let mut aliases = Vec::new();
+    for fact in &facts {
+        let Claim::Entity(e) = &fact.claim else { continue };
+        let kind_fits = matches!(e.kind, EntityKind::Service | EntityKind::Unknown);
+        if !kind_fits
+            || e.vendor.is_some()
+            || crate::text::slug(&e.name) == crate::text::slug(&component.name)
+        {
+            continue;
+        }
+        let generic = GENERIC_ROLES.contains(&crate::text::slug(&e.name).as_str());
+        if generic || service_stem(&e.name) == stem {
+            let mut evidence = fact.evidence.clone();
+            let why = if generic { "a generic role name" } else { "the same service stem" };
+            evidence.excerpt = format!(
+                "{} is {} of repository {} ({why})",
+                evidence.excerpt, component.name, component.name
+            );
+            let claim = Claim::Alias { name: e.name.clone(), of: component.clone() };
+            aliases.push(Fact { claim, evidence });
+        }
+    }
+    if aliases.is_empty() {
+        return facts;
+    }
+    // Aliases first, so the declarations that follow already land on the component.
+    aliases.extend(facts);
+    aliases
+}
+
+#[cfg(test)]
+mod resolution_tests {
+    use super::*;
+
+    fn declared(name: &str) -> Fact {
+        let evidence = Evidence {
+            artifact_id: "files:github/care-api/docker-compose.yml".into(),
+            revision: "r".into(),
+            path: "github/care-api/docker-compose.yml".into(),
+            uri: None,
+            line: Some(3),
+            excerpt: format!("service {name}"),
+            implementation: true,
+            phi_from_context: false,
+        };
+        Fact { claim: Claim::Entity(EntityRef::new(name, EntityKind::Service)), evidence }
+    }
+
+    #[test]
+    fn a_repositorys_own_service_is_one_entity_across_kinds() {
+        assert_eq!(service_stem("intake-svc"), "intake");
+        assert_eq!(service_stem("intake-service"), service_stem("Intake API"));
+        let repo = EntityRef::new("care-api", EntityKind::Service);
+        let facts = vec![declared("api"), declared("care-svc"), declared("db")];
+        let out = resolve_to_component(facts, &repo);
+        let aliases: Vec<&str> = out
+            .iter()
+            .filter_map(|f| match &f.claim {
+                Claim::Alias { name, of } if of.name == "care-api" => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(aliases, ["api", "care-svc"], "db is another service");
+        assert!(out[0].evidence.excerpt.contains("generic role name"));
+    }
 }
 
 /// The component an artifact belongs to: the repository folder for files under
